@@ -1,0 +1,131 @@
+"""Settings: one TOML file plus environment variables, which win. Every setting has a working default."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+from .models import Severity
+
+
+class _Strict(BaseModel):
+    # A typo in the config file must be an error, not a silently ignored key.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CompanyProfile(_Strict):
+    name: str = "Northwind Goods"
+    agent_name: str = "Sam"
+    sign_off: str = "Warm regards"
+    tone: str = "warm, plain and direct; short sentences; no corporate filler"
+    website: str | None = None
+    support_email: str | None = None
+    phone: str | None = None
+
+
+class Policy(_Strict):
+    """What a reply may promise. Replies never promise more than this."""
+
+    refund_requires_return: bool = False
+    reship_lost_parcels: bool = True
+    max_goodwill_credit: float = Field(default=50.0, ge=0)
+    currency: str = "$"
+    return_window_days: int = Field(default=30, ge=0)
+    replacement_dispatch: str = "today"
+    refund_days: str = "3 to 5 business days"
+
+
+class LLMSettings(_Strict):
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = "gpt-4o-mini"
+    timeout: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    max_retry_seconds: float = Field(default=120.0, gt=0)
+    max_revisions: int = Field(default=2, ge=0)
+    temperature: float = Field(default=0.3, ge=0, le=2)
+
+
+class LintSettings(_Strict):
+    ignore: list[str] = Field(default_factory=list)
+    """Rule ids that never report."""
+    severity: dict[str, Severity] = Field(default_factory=dict)
+    """Per-rule severity overrides, e.g. {"vague-commitment" = "error"}."""
+
+
+class Settings(_Strict):
+    backend: Literal["offline", "openai"] = "offline"
+    redact: Literal["always", "remote", "never"] = "remote"
+    max_input_bytes: int = Field(default=2_000_000, gt=0)
+    audit_db: Path | None = None
+    company: CompanyProfile = Field(default_factory=CompanyProfile)
+    policy: Policy = Field(default_factory=Policy)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    lint: LintSettings = Field(default_factory=LintSettings)
+
+
+# Environment variable -> dotted setting path.
+ENV_VARS: dict[str, tuple[str, ...]] = {
+    "ASSISTANT_BACKEND": ("backend",),
+    "ASSISTANT_REDACT": ("redact",),
+    "ASSISTANT_MODEL": ("llm", "model"),
+    "OPENAI_BASE_URL": ("llm", "base_url"),
+    "OPENAI_API_KEY": ("llm", "api_key"),
+    "ASSISTANT_AUDIT_DB": ("audit_db",),
+}
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        parent: type[BaseModel] = Settings
+        for part in first["loc"][:-1]:
+            annotation = parent.model_fields[str(part)].annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                parent = annotation
+        known = list(parent.model_fields)
+        close = difflib.get_close_matches(str(first["loc"][-1]), known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(known)})"
+        return f"{source}: {where} is not a setting{hint}."
+    return f"{source}: {where}: {first['msg']} (got {first.get('input')!r})."
+
+
+def _set(data: dict[str, Any], path: tuple[str, ...], value: str) -> None:
+    for part in path[:-1]:
+        data = data.setdefault(part, {})
+    data[path[-1]] = value
+
+
+def load_settings(
+    path: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML file (if any) and apply environment overrides; raise ConfigError on any mistake."""
+    env = os.environ if env is None else env
+    path = path or env.get("ASSISTANT_CONFIG") or None
+    data: dict[str, Any] = {}
+    source = "configuration"
+    if path:
+        source = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"The config file {path} does not exist.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"The config file {path} cannot be read: {exc}.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
+    for var, setting in ENV_VARS.items():
+        if env.get(var):
+            _set(data, setting, env[var])
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None

@@ -1,0 +1,124 @@
+"""Facts a reply should name instead of asking for: who, which order, what, when, how much."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import Facts
+
+_ORDER = re.compile(
+    r"(?:\border(?:\s+(?:number|no\.?|num|id|ref(?:erence)?))?|\btransaction|\binvoice|\bref(?:erence)?)"
+    r"\s*(?:is\s+|was\s+)?[:#]?\s*#?\s*(?P<id>[A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b"
+    r"|(?<![\w&])#(?P<hash>[A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b",
+    re.I,
+)
+_TRACKING = re.compile(
+    r"\btracking(?:\s+(?:number|no\.?|code|id))?\s*(?:is\s+)?[:#]?\s*(?P<id>[A-Z0-9]{8,30})\b"
+    r"|\b(?P<ups>1Z[0-9A-Z]{16})\b",
+    re.I,
+)
+_AMOUNT = re.compile(
+    r"(?:[$£€]\s?\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|[$£€]\s?\d+(?:\.\d{1,2})?)"
+    r"|\b\d+(?:\.\d{1,2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds|bucks)\b",
+    re.I,
+)
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
+    r"|(?:last\s+|this\s+|on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|yesterday|last\s+week|\d+\s+(?:days|weeks|months)\s+ago)\b",
+    re.I,
+)
+# Things people order and complain about. A lexicon keeps product mentions precise: a reply that
+# says "your from" because a regex guessed wrong is worse than one that says "your order".
+_PRODUCT_NOUNS = (
+    "garlic press|press|kettle|toaster|blender|mixer|pan|frying pan|skillet|pot|knife|knives|peeler|"
+    "grater|mug|cup|teapot|coffee maker|espresso machine|grinder|jacket|coat|shirt|t-shirt|dress|"
+    "jeans|trousers|pants|shorts|skirt|sweater|jumper|hoodie|shoes|boots|sneakers|trainers|sandals|"
+    "socks|hat|scarf|gloves|bag|backpack|suitcase|wallet|watch|ring|necklace|bracelet|earrings|"
+    "phone|smartphone|tablet|laptop|charger|cable|headphones|earbuds|speaker|camera|lens|monitor|"
+    "keyboard|mouse|printer|router|tv|television|lamp|chair|desk|table|sofa|mattress|pillow|"
+    "duvet|blanket|towel|curtains|rug|vase|photo frame|tablecloth|napkins|widget|widgets|gadget|drill|saw|hammer|"
+    "toy|puzzle|book|stroller|pram|car seat|bike|bicycle|helmet|tent|sleeping bag|"
+    "candle|soap|shampoo|cream|perfume|serum|vacuum|hoover|fan|heater|air fryer|microwave|"
+    "fridge|freezer|dishwasher|washing machine|dryer|iron|scale|thermometer|bottle|flask|"
+    "lunchbox|container|cutting board|chopping board|colander|whisk|spatula|ladle|tongs"
+)
+_PRODUCT = re.compile(
+    r"\b(?:my|the|a|an|two|both|this|these|that|those|new|your)\s+"
+    r"(?P<product>(?:(?!(?:order|package|parcel|item)\b)[a-z][a-z-]{2,}\s+)?(?:" + _PRODUCT_NOUNS + r"))s?\b",
+    re.I,
+)
+_NOT_MODIFIERS = {
+    "the", "and", "but", "new", "old", "same", "other", "first", "second", "only", "broken",
+    "damaged", "wrong", "missing", "whole", "entire", "brand", "stupid", "cheap", "expensive",
+    "lovely", "replacement", "very", "really", "one", "two",
+}
+_NAME_INTRO = re.compile(r"\b(?:my name is|this is|i am|i'm)\s+(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)\b")
+
+# Frequent function words per language; enough to tell a non-English email apart.
+_STOPWORDS = {
+    "en": "the and you your have not was for with this that order is are my it of to".split(),
+    "es": "el la los las que de y en no mi por para con una pedido es está pero".split(),
+    "fr": "le la les des et est une pas mon ma je vous pour avec commande mais".split(),
+    "de": "der die das und ist nicht ich mein meine sie mit eine bestellung aber für".split(),
+    "it": "il lo la che di e non un una mio mia per con ordine sono ma".split(),
+    "pt": "o a os as que de e não um uma meu minha para com pedido mas".split(),
+    "nl": "de het een en is niet ik mijn van met voor bestelling maar".split(),
+}
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for item in items:
+        seen.setdefault(item.lower(), item)
+    return list(seen.values())
+
+
+def detect_language(text: str) -> str:
+    words = re.findall(r"[a-zà-ÿ']+", text.lower())
+    if not words:
+        return "en"
+    scores = {lang: sum(w in set(stop) for w in words) for lang, stop in _STOPWORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    # English wins ties and near-ties: a Spanish product name in an English email is still English.
+    return best if scores[best] > scores["en"] * 1.5 and scores[best] >= 3 else "en"
+
+
+def extract_facts(text: str, *, name_hint: str | None = None) -> Facts:
+    orders = [m.group("id") or m.group("hash") for m in _ORDER.finditer(text)]
+    tracking = [m.group("id") or m.group("ups") for m in _TRACKING.finditer(text)]
+    # A tracking number must contain a digit; "tracking information" is not one.
+    tracking = [t for t in tracking if t and re.search(r"\d", t)]
+    orders = [o for o in orders if o and o not in tracking]
+    products = []
+    for m in _PRODUCT.finditer(text):
+        words = m.group("product").split()
+        if len(words) > 1 and words[0].lower() in _NOT_MODIFIERS:
+            words = words[1:]
+        products.append(" ".join(words).lower())
+    name = name_hint
+    if not name:
+        intro = _NAME_INTRO.search(text)
+        name = intro.group("name") if intro else None
+    return Facts(
+        customer_name=name,
+        order_numbers=_unique(orders),
+        tracking_numbers=_unique(tracking),
+        products=_unique(products),
+        dates=_unique([m.group(0) for m in _DATE.finditer(text)]),
+        amounts=_unique([m.group(0) for m in _AMOUNT.finditer(text)]),
+        language=detect_language(text),
+    )
+
+
+def first_name(full_name: str | None) -> str | None:
+    if not full_name:
+        return None
+    part = full_name.split()[0].strip(",.")
+    # "Mr Smith" is greeted as Mr Smith, not as "Mr".
+    if part.rstrip(".").lower() in {"mr", "mrs", "ms", "dr", "miss", "mx"} and len(full_name.split()) > 1:
+        return full_name
+    return part if part[:1].isupper() else None

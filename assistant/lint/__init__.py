@@ -1,0 +1,101 @@
+"""Lint: a reply in, a `LintReport` out. Catches blaming, defensive, non-apologetic, grudging and
+condescending phrasing, missing ownership or next steps, and promises beyond policy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..config import Settings
+from ..models import Finding, LintReport
+from .context import Context, strip_markers
+from .rules import CompiledRule, Rule, builtin_rules, compiled_rules
+from .structure import CHECKS, Situation, amounts_in
+
+__all__ = ["Linter", "Rule", "Situation", "amounts_in", "builtin_rules", "strip_markers"]
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# Curly apostrophes become straight ones so rules need one spelling; same length, same offsets.
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+
+
+class Linter:
+    def __init__(self, settings: Settings | None = None, rules: Iterable[Rule] | None = None) -> None:
+        self.settings = settings or Settings()
+        ignored = set(self.settings.lint.ignore)
+        self._severity = dict(self.settings.lint.severity)
+        chosen = compiled_rules() if rules is None else tuple(CompiledRule(r) for r in rules)
+        self.rules = [c for c in chosen if c.rule.id not in ignored]
+        self._patterns = [c for c in self.rules if c.rule.kind != "structure"]
+        self._structure = [c for c in self.rules if c.rule.kind == "structure"]
+
+    def lint(self, text: str, *, allowed_amounts: frozenset[float] = frozenset()) -> LintReport:
+        normal = text.translate(_APOSTROPHES)
+        ctx = Context(normal)
+        found: list[Finding] = []
+        for compiled in self._patterns:
+            rule = compiled.rule
+            for regex, suggestion in compiled.regexes:
+                for m in regex.finditer(normal):
+                    start, end = m.span()
+                    if start == end or ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start):
+                        continue
+                    if compiled.exceptions and self._excepted(compiled, ctx, start, end):
+                        continue
+                    found.append(self._finding(rule, text, ctx, start, end, suggestion, "pattern"))
+        situation = Situation(policy=self.settings.policy, allowed_amounts=allowed_amounts)
+        for compiled in self._structure:
+            rule = compiled.rule
+            for start, end in CHECKS[rule.id](normal, ctx, situation):
+                if not ctx.is_suppressed(rule.id, start):
+                    found.append(self._finding(rule, text, ctx, start, end, rule.suggestion, "structure"))
+        return LintReport(findings=_dedupe(found))
+
+    @staticmethod
+    def _excepted(compiled: CompiledRule, ctx: Context, start: int, end: int) -> bool:
+        begin, finish = ctx.sentence(start, end)
+        for exception in compiled.exceptions:
+            for m in exception.finditer(ctx.text, begin, finish):
+                if m.start() < end and start < m.end():
+                    return True
+        return False
+
+    def _finding(
+        self,
+        rule: Rule,
+        text: str,
+        ctx: Context,
+        start: int,
+        end: int,
+        suggestion: str | None,
+        layer: str,
+    ) -> Finding:
+        line, column = ctx.line_col(start)
+        return Finding(
+            rule=rule.id,
+            category=rule.category,
+            severity=self._severity.get(rule.id, rule.severity),
+            start=start,
+            end=end,
+            text=text[start:end],
+            message=rule.message,
+            suggestion=suggestion,
+            layer=layer,  # type: ignore[arg-type]
+            line=line,
+            column=column,
+        )
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per overlapping span and category: the most severe, then the longest."""
+    ordered = sorted(
+        findings, key=lambda f: (_SEVERITY_RANK[f.severity], -(f.end - f.start), f.start, f.rule)
+    )
+    kept: list[Finding] = []
+    for f in ordered:
+        if f.layer == "pattern" and any(
+            k.category == f.category and k.start < f.end and f.start < k.end and k.layer == f.layer
+            for k in kept
+        ):
+            continue
+        kept.append(f)
+    return sorted(kept, key=lambda f: (f.start, f.end, f.rule))

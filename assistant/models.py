@@ -1,0 +1,178 @@
+"""The data that crosses module boundaries: the public API's models (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+class Category(StrEnum):
+    """Primary complaint category; one per complaint."""
+
+    lost_or_missing = "lost_or_missing"
+    damaged_or_defective = "damaged_or_defective"
+    wrong_item_or_size = "wrong_item_or_size"
+    how_to_or_usage = "how_to_or_usage"
+    shipping_delay = "shipping_delay"
+    cancellation_or_order_change = "cancellation_or_order_change"
+    refund_or_return = "refund_or_return"
+    billing_error = "billing_error"
+    poor_service = "poor_service"
+    account_or_access = "account_or_access"
+    other = "other"
+
+
+class Signal(StrEnum):
+    """Escalation signals a lead wants to see before anything else."""
+
+    chargeback_threat = "chargeback_threat"
+    legal_threat = "legal_threat"
+    public_review_threat = "public_review_threat"
+    repeat_contact = "repeat_contact"
+    churn_threat = "churn_threat"
+    safety_issue = "safety_issue"
+
+
+Urgency = Literal["low", "medium", "high"]
+Sentiment = Literal["angry", "frustrated", "neutral", "positive"]
+Severity = Literal["error", "warning", "info"]
+FindingCategory = Literal[
+    "blame",
+    "defensive",
+    "non-apology",
+    "condescension",
+    "grudging",
+    "ownership",
+    "clarity",
+    "placeholder",
+    "policy",
+]
+
+
+class Facts(BaseModel):
+    """What the email says about the case: things a reply should name rather than ask for."""
+
+    customer_name: str | None = None
+    order_numbers: list[str] = Field(default_factory=list)
+    tracking_numbers: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    dates: list[str] = Field(default_factory=list)
+    amounts: list[str] = Field(default_factory=list)
+    language: str = "en"
+
+
+class Email(BaseModel):
+    """An incoming complaint after intake: the customer's own words this time, and where they came from."""
+
+    subject: str | None = None
+    sender_name: str | None = None
+    sender_address: str | None = None
+    body: str
+    """The complaint as the customer wrote it this time: no quoted history, signature or footer."""
+    raw: str
+    """The text as received (for the audit log)."""
+    quoted: str | None = None
+    """Quoted history that was stripped from the body; kept so repeat contact can still be seen."""
+    was_html: bool = False
+    facts: Facts = Field(default_factory=Facts)
+
+
+class Cue(BaseModel):
+    """One piece of evidence the offline classifier acted on: why it decided what it decided."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    """The category, signal or sentiment the cue supports."""
+    text: str
+    """The words in the email that fired."""
+    weight: float = 1.0
+
+
+class Classification(BaseModel):
+    category: Category
+    urgency: Urgency
+    sentiment: Sentiment
+    escalation_signals: list[Signal] = Field(default_factory=list)
+    desired_outcome: str | None = None
+    facts: Facts = Field(default_factory=Facts)
+    cues: list[Cue] = Field(default_factory=list)
+    """Why: the words that decided the category, the signals and the sentiment."""
+    backend: str = "offline"
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    category: FindingCategory
+    severity: Severity
+    start: int
+    end: int
+    text: str
+    message: str
+    suggestion: str | None = None
+    layer: Literal["pattern", "structure", "semantic"] = "pattern"
+    """Which layer of the linter fired."""
+    line: int = 1
+    column: int = 1
+
+
+class DismissedFinding(BaseModel):
+    finding: Finding
+    reason: str
+
+
+class LintReport(BaseModel):
+    findings: list[Finding] = Field(default_factory=list)
+    dismissed: list[DismissedFinding] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """True when no finding (not dismissed) has severity "error"."""
+        return not any(f.severity == "error" for f in self.findings)
+
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def dismiss(self, finding: Finding, reason: str) -> LintReport:
+        """A copy with `finding` moved to `dismissed`; the reason is kept for the audit log."""
+        if not reason.strip():
+            raise ValueError("A dismissed finding needs a reason.")
+        if finding not in self.findings:
+            raise ValueError(f"{finding.rule} at {finding.start} is not a finding of this report.")
+        return LintReport(
+            findings=[f for f in self.findings if f != finding],
+            dismissed=[*self.dismissed, DismissedFinding(finding=finding, reason=reason.strip())],
+        )
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class DraftResult(BaseModel):
+    email: Email
+    classification: Classification
+    meta_goal: str
+    reply: str
+    lint: LintReport
+    backend: str
+    model: str | None = None
+    revisions: int = 0
+    usage: Usage | None = None
+    prompt_version: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    """What the agent must know about this draft (language the drafter cannot write, safety)."""
