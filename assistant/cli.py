@@ -170,7 +170,9 @@ def draft(ctx: click.Context, source: str, fmt: str) -> None:
     assistant = _assistant(ctx)
     result = assistant.draft(_read_email(assistant, source))
     if fmt == "json":
-        _print_json({"schema": DRAFT_SCHEMA, **result.model_dump(mode="json", exclude={"email": {"raw"}})})
+        _print_json(
+            {"schema": DRAFT_SCHEMA, **result.model_dump(mode="json", exclude={"email": {"raw"}})}
+        )
     else:
         _print_draft(_console(), result)
     sys.exit(0 if result.lint.ok else 1)
@@ -244,7 +246,9 @@ def rules(fmt: str) -> None:
     console = _console()
     for r in all_rules:
         style = _SEVERITY_STYLE[r.severity]
-        console.print(f"[bold]{r.id}[/] [{style}]{r.severity}[/] [dim]{r.category}[/]  {escape(r.message)}")
+        console.print(
+            f"[bold]{r.id}[/] [{style}]{r.severity}[/] [dim]{r.category}[/]  {escape(r.message)}"
+        )
 
 
 if __name__ == "__main__":

@@ -104,9 +104,7 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: str) -> None:
     data[path[-1]] = value
 
 
-def load_settings(
-    path: str | Path | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     """Read the TOML file (if any) and apply environment overrides; raise ConfigError on any mistake."""
     env = os.environ if env is None else env
     path = path or env.get("ASSISTANT_CONFIG") or None

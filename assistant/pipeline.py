@@ -46,7 +46,7 @@ class Assistant:
         email = self.read(source)
         if self.settings.backend != "offline":
             raise ConfigError(
-                f"The {self.settings.backend} backend is not available in this version; set backend = \"offline\"."
+                f'The {self.settings.backend} backend is not available in this version; set backend = "offline".'
             )
         return classify_offline(email)
 

@@ -44,20 +44,26 @@ class Prompts:
         except jinja2.TemplateNotFound:
             raise TemplateError(f"The template {name} is missing from {self.folder}.") from None
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"The template {exc.name or name} line {exc.lineno}: {exc.message}.") from None
+            raise TemplateError(
+                f"The template {exc.name or name} line {exc.lineno}: {exc.message}."
+            ) from None
 
     def render(self, template: str, /, **variables: Any) -> str:
         try:
             return self._template(template).render(**variables).strip()
         except jinja2.UndefinedError as exc:
-            raise TemplateError(f"The template {template} needs a value nobody gave it: {exc.message}.") from None
+            raise TemplateError(
+                f"The template {template} needs a value nobody gave it: {exc.message}."
+            ) from None
 
     def exports(self, template: str, /, **variables: Any) -> dict[str, str]:
         """The `{% set %}` values a template defines (a playbook's title and meta-goal)."""
         try:
             module = self._template(template).make_module(variables)
         except jinja2.UndefinedError as exc:
-            raise TemplateError(f"The template {template} needs a value nobody gave it: {exc.message}.") from None
+            raise TemplateError(
+                f"The template {template} needs a value nobody gave it: {exc.message}."
+            ) from None
         return {k: str(v).strip() for k, v in module.__dict__.items() if not k.startswith("_")}
 
     @property

@@ -18,7 +18,21 @@ _URGENT = re.compile(
     _FLAGS,
 )
 _SHOUTING = re.compile(r"\b[A-Z]{3,}\b")
-_NOT_SHOUTING = {"USD", "EUR", "GBP", "ETA", "DLC", "SMS", "PIN", "ATM", "LAX", "UPS", "DHL", "FAQ", "BBB"}
+_NOT_SHOUTING = {
+    "USD",
+    "EUR",
+    "GBP",
+    "ETA",
+    "DLC",
+    "SMS",
+    "PIN",
+    "ATM",
+    "LAX",
+    "UPS",
+    "DHL",
+    "FAQ",
+    "BBB",
+}
 _NEGATIVE_SIGNALS = {Signal.chargeback_threat, Signal.legal_threat, Signal.public_review_threat}
 
 
@@ -74,8 +88,8 @@ def classify(email: Email) -> Classification:
     cues = [c for c in cues if c.label == category.value]
 
     signals: list[Signal] = []
-    for signal, patterns in lex.signals.items():
-        found_signal = _hits(patterns, text)
+    for signal, signal_patterns in lex.signals.items():
+        found_signal = _hits(signal_patterns, text)
         if signal is Signal.repeat_contact and email.quoted:
             found_signal.append("(replying to an earlier thread)")
         if found_signal:
@@ -123,7 +137,11 @@ def _urgency(text: str, category: Category, sentiment: Sentiment, signals: list[
         return "high"
     if _URGENT.search(text) and category is not Category.how_to_or_usage:
         return "high"
-    if category is Category.how_to_or_usage and sentiment in ("neutral", "positive") and not signals:
+    if (
+        category is Category.how_to_or_usage
+        and sentiment in ("neutral", "positive")
+        and not signals
+    ):
         return "low"
     if sentiment in ("neutral", "positive") and not signals and category is Category.other:
         return "low"

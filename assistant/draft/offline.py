@@ -10,7 +10,9 @@ from ..intake.facts import first_name
 from ..models import Category, Classification, Email, Signal
 from ..prompts import Prompts
 
-_SIZE = re.compile(r"\b(?:size|sizes|fit|fits|fitted|too (?:big|small|tight|loose|large|short|long))\b", re.I)
+_SIZE = re.compile(
+    r"\b(?:size|sizes|fit|fits|fitted|too (?:big|small|tight|loose|large|short|long))\b", re.I
+)
 _PARTIAL = re.compile(
     r"\b(?:one of (?:the|my)|only (?:got|received|one|half)|received only|half of|(?:the )?other (?:one|item|half)|second (?:one|item))\b",
     re.I,
@@ -19,12 +21,19 @@ _QUALITY = re.compile(r"\b(?:quality|too (?:small|big|narrow|wide)|cheaply|flims
 _HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me)\b", re.I)
 
 LANGUAGE_NAMES = {
-    "en": "English", "es": "Spanish", "fr": "French", "de": "German",
-    "it": "Italian", "pt": "Portuguese", "nl": "Dutch",
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
 }
 
 
-def playbook_vars(email: Email, classification: Classification, settings: Settings) -> dict[str, object]:
+def playbook_vars(
+    email: Email, classification: Classification, settings: Settings
+) -> dict[str, object]:
     """Everything a playbook or reply template may use; shared with the LLM prompts."""
     facts = classification.facts
     text = email.body
@@ -53,12 +62,16 @@ def playbook_vars(email: Email, classification: Classification, settings: Settin
         "partial": bool(_PARTIAL.search(text)),
         "quality": bool(_QUALITY.search(text)),
         "hacked": bool(_HACKED.search(text)),
-        "goodwill": f"{min(policy.max_goodwill_credit, 15.0):g}" if policy.max_goodwill_credit > 0 else None,
+        "goodwill": f"{min(policy.max_goodwill_credit, 15.0):g}"
+        if policy.max_goodwill_credit > 0
+        else None,
         "language_name": LANGUAGE_NAMES.get(facts.language, facts.language),
     }
 
 
-def meta_goal(prompts: Prompts, classification: Classification, variables: dict[str, object]) -> str:
+def meta_goal(
+    prompts: Prompts, classification: Classification, variables: dict[str, object]
+) -> str:
     exported = prompts.exports(f"playbooks/{classification.category.value}.md.j2", **variables)
     return exported["meta_goal"]
 

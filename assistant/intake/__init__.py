@@ -143,7 +143,9 @@ def _build(
             inner = parse(forwarded)
             return inner.model_copy(update={"raw": raw, "subject": subject or inner.subject})
         if cleaned.quoted:
-            raise InputError("The email holds only quoted history, with no new message from the customer.")
+            raise InputError(
+                "The email holds only quoted history, with no new message from the customer."
+            )
         raise InputError("The email has no text from the customer after its headers.")
     name = sender_name if sender_name and "@" not in sender_name else None
     facts = extract_facts(

@@ -48,25 +48,52 @@ _PRODUCT_NOUNS = (
 )
 _PRODUCT = re.compile(
     r"\b(?:my|the|a|an|two|both|this|these|that|those|new|your)\s+"
-    r"(?P<product>(?:(?!(?:order|package|parcel|item)\b)[a-z][a-z-]{2,}\s+)?(?:" + _PRODUCT_NOUNS + r"))s?\b",
+    r"(?P<product>(?:(?!(?:order|package|parcel|item)\b)[a-z][a-z-]{2,}\s+)?(?:"
+    + _PRODUCT_NOUNS
+    + r"))s?\b",
     re.I,
 )
 _NOT_MODIFIERS = {
-    "the", "and", "but", "new", "old", "same", "other", "first", "second", "only", "broken",
-    "damaged", "wrong", "missing", "whole", "entire", "brand", "stupid", "cheap", "expensive",
-    "lovely", "replacement", "very", "really", "one", "two",
+    "the",
+    "and",
+    "but",
+    "new",
+    "old",
+    "same",
+    "other",
+    "first",
+    "second",
+    "only",
+    "broken",
+    "damaged",
+    "wrong",
+    "missing",
+    "whole",
+    "entire",
+    "brand",
+    "stupid",
+    "cheap",
+    "expensive",
+    "lovely",
+    "replacement",
+    "very",
+    "really",
+    "one",
+    "two",
 }
-_NAME_INTRO = re.compile(r"\b(?:my name is|this is|i am|i'm)\s+(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)\b")
+_NAME_INTRO = re.compile(
+    r"\b(?:my name is|this is|i am|i'm)\s+(?P<name>[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)\b"
+)
 
 # Frequent function words per language; enough to tell a non-English email apart.
 _STOPWORDS = {
-    "en": "the and you your have not was for with this that order is are my it of to".split(),
-    "es": "el la los las que de y en no mi por para con una pedido es está pero".split(),
-    "fr": "le la les des et est une pas mon ma je vous pour avec commande mais".split(),
-    "de": "der die das und ist nicht ich mein meine sie mit eine bestellung aber für".split(),
-    "it": "il lo la che di e non un una mio mia per con ordine sono ma".split(),
-    "pt": "o a os as que de e não um uma meu minha para com pedido mas".split(),
-    "nl": "de het een en is niet ik mijn van met voor bestelling maar".split(),
+    "en": ["the", "and", "you", "your", "have", "not", "was", "for", "with", "this", "that", "order", "is", "are", "my", "it", "of", "to"],
+    "es": ["el", "la", "los", "las", "que", "de", "y", "en", "no", "mi", "por", "para", "con", "una", "pedido", "es", "está", "pero"],
+    "fr": ["le", "la", "les", "des", "et", "est", "une", "pas", "mon", "ma", "je", "vous", "pour", "avec", "commande", "mais"],
+    "de": ["der", "die", "das", "und", "ist", "nicht", "ich", "mein", "meine", "sie", "mit", "eine", "bestellung", "aber", "für"],
+    "it": ["il", "lo", "la", "che", "di", "e", "non", "un", "una", "mio", "mia", "per", "con", "ordine", "sono", "ma"],
+    "pt": ["o", "a", "os", "as", "que", "de", "e", "não", "um", "uma", "meu", "minha", "para", "com", "pedido", "mas"],
+    "nl": ["de", "het", "een", "en", "is", "niet", "ik", "mijn", "van", "met", "voor", "bestelling", "maar"],
 }
 
 
@@ -119,6 +146,9 @@ def first_name(full_name: str | None) -> str | None:
         return None
     part = full_name.split()[0].strip(",.")
     # "Mr Smith" is greeted as Mr Smith, not as "Mr".
-    if part.rstrip(".").lower() in {"mr", "mrs", "ms", "dr", "miss", "mx"} and len(full_name.split()) > 1:
+    if (
+        part.rstrip(".").lower() in {"mr", "mrs", "ms", "dr", "miss", "mx"}
+        and len(full_name.split()) > 1
+    ):
         return full_name
     return part if part[:1].isupper() else None

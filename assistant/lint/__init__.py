@@ -4,6 +4,7 @@ condescending phrasing, missing ownership or next steps, and promises beyond pol
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from ..config import Settings
 from ..models import Finding, LintReport
@@ -19,7 +20,9 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 
 
 class Linter:
-    def __init__(self, settings: Settings | None = None, rules: Iterable[Rule] | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, rules: Iterable[Rule] | None = None
+    ) -> None:
         self.settings = settings or Settings()
         ignored = set(self.settings.lint.ignore)
         self._severity = dict(self.settings.lint.severity)
@@ -37,7 +40,11 @@ class Linter:
             for regex, suggestion in compiled.regexes:
                 for m in regex.finditer(normal):
                     start, end = m.span()
-                    if start == end or ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start):
+                    if (
+                        start == end
+                        or ctx.is_excluded(start, end)
+                        or ctx.is_suppressed(rule.id, start)
+                    ):
                         continue
                     if compiled.exceptions and self._excepted(compiled, ctx, start, end):
                         continue
@@ -47,7 +54,9 @@ class Linter:
             rule = compiled.rule
             for start, end in CHECKS[rule.id](normal, ctx, situation):
                 if not ctx.is_suppressed(rule.id, start):
-                    found.append(self._finding(rule, text, ctx, start, end, rule.suggestion, "structure"))
+                    found.append(
+                        self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
+                    )
         return LintReport(findings=_dedupe(found))
 
     @staticmethod
@@ -67,7 +76,7 @@ class Linter:
         start: int,
         end: int,
         suggestion: str | None,
-        layer: str,
+        layer: Literal["pattern", "structure", "semantic"],
     ) -> Finding:
         line, column = ctx.line_col(start)
         return Finding(
@@ -79,7 +88,7 @@ class Linter:
             text=text[start:end],
             message=rule.message,
             suggestion=suggestion,
-            layer=layer,  # type: ignore[arg-type]
+            layer=layer,
             line=line,
             column=column,
         )

@@ -78,7 +78,9 @@ class Rule(BaseModel):
             gap = _WORD_GAP.format(n=self.max_gap)
             return [(gap.join(f"(?:{t})" for t in self.tokens), self.suggestion)]
         first, second = f"(?:{self.first})", f"(?:{self.second})"
-        return [(f"{first}{_SAME_SENTENCE}{second}|{second}{_SAME_SENTENCE}{first}", self.suggestion)]
+        return [
+            (f"{first}{_SAME_SENTENCE}{second}|{second}{_SAME_SENTENCE}{first}", self.suggestion)
+        ]
 
 
 class CompiledRule:

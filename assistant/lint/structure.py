@@ -52,7 +52,8 @@ _ACKNOWLEDGE = re.compile(
     r"frustrat\w*|disappoint\w*|(?:should|must)(?: not|n['’]t) have happened|not (?:ok|okay|good enough|"
     r"acceptable|what you (?:expected|paid for|deserve))|thank you for (?:telling|letting|flagging|raising|"
     r"writing|your patience|bearing)|thanks for (?:telling|letting|flagging|raising|writing)|let you down|"
-    r"we (?:got|made) (?:this|it|that) wrong|our (?:mistake|fault|error)|my (?:mistake|fault))\b",
+    r"we (?:got|made) (?:this|it|that) wrong|our (?:mistake|fault|error)|my (?:mistake|fault)|not your fault|"
+    r"must have been (?:so |really |very )?\w+|worr(?:y|ied|ying))\b",
     re.I,
 )
 _MONEY = re.compile(

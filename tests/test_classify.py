@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import pytest
+from conftest import EXAMPLES
+
+import assistant
+from assistant import Category, Signal
+
+# What a support lead would route each example as.
+EXPECTED = {
+    "01-lost-parcel.txt": Category.lost_or_missing,
+    "02-missing-second-item.eml": Category.lost_or_missing,
+    "03-cancel-after-dispatch.eml": Category.cancellation_or_order_change,
+    "04-broken-kettle.txt": Category.damaged_or_defective,
+    "05-wrong-size.txt": Category.wrong_item_or_size,
+    "06-garlic-press-usage.txt": Category.how_to_or_usage,
+    "07-garlic-press-poor-quality.txt": Category.damaged_or_defective,
+    "08-phone-bill-overcharged.eml": Category.billing_error,
+    "09-refused-exchange.txt": Category.refund_or_return,
+    "10-refund-not-received.txt": Category.refund_or_return,
+    "11-html-damaged-stroller.eml": Category.damaged_or_defective,
+    "12-locked-out.txt": Category.account_or_access,
+    "13-late-delivery.txt": Category.shipping_delay,
+    "14-rude-service-allergy.txt": Category.other,
+}
+
+
+def test_every_example_has_an_expected_category() -> None:
+    assert sorted(EXPECTED) == sorted(p.name for p in EXAMPLES.iterdir())
+
+
+@pytest.mark.parametrize(("name", "category"), sorted(EXPECTED.items()))
+def test_example_is_classified_as_a_lead_would(name: str, category: Category) -> None:
+    a = assistant.Assistant()
+    result = a.classify(a.read_file(EXAMPLES / name))
+    assert result.category is category
+    # The agent can see why: the winning category's cues are on the result.
+    assert category is Category.other or any(c.label == category.value for c in result.cues)
+
+
+def _classify(name: str) -> assistant.Classification:
+    a = assistant.Assistant()
+    return a.classify(a.read_file(EXAMPLES / name))
+
+
+def test_four_angry_emails_and_a_card_threat_are_escalated() -> None:
+    c = _classify("03-cancel-after-dispatch.eml")
+    assert Signal.chargeback_threat in c.escalation_signals
+    assert Signal.repeat_contact in c.escalation_signals
+    assert c.urgency == "high"
+    assert c.sentiment == "angry"
+    assert c.desired_outcome == "the order cancelled"
+    assert any(
+        cue.label == "chargeback_threat" and "credit card company" in cue.text for cue in c.cues
+    )
+
+
+def test_allergic_reaction_and_solicitor_are_safety_and_legal() -> None:
+    c = _classify("14-rude-service-allergy.txt")
+    assert {Signal.safety_issue, Signal.legal_threat} <= set(c.escalation_signals)
+    assert c.urgency == "high"
+
+
+def test_review_and_churn_threats_are_seen() -> None:
+    c = _classify("08-phone-bill-overcharged.eml")
+    assert {Signal.public_review_threat, Signal.churn_threat} <= set(c.escalation_signals)
+
+
+def test_calm_how_to_question_is_low_urgency_and_neutral() -> None:
+    c = assistant.classify("How do I change the delivery address on my account settings page?")
+    assert c.category is Category.how_to_or_usage
+    assert c.urgency == "low"
+    assert c.sentiment == "neutral"
+    assert c.escalation_signals == []
+
+
+def test_nothing_recognisable_is_other() -> None:
+    c = assistant.classify("I wanted to share some thoughts about your shop window display.")
+    assert c.category is Category.other
+
+
+def test_facts_travel_with_the_classification() -> None:
+    c = _classify("10-refund-not-received.txt")
+    assert c.facts.order_numbers == ["90215"]
+    assert "$64.00" in c.facts.amounts
+    assert c.facts.customer_name == "Jordan Ellis"

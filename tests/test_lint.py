@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+
+import assistant
+from assistant import Settings
+from assistant.lint import Linter, strip_markers
+
+# The seed phrases every complaint-handling guide warns about, and their rule families.
+SEED_PHRASES = [
+    ("This must be user error.", "blame"),
+    ("You must have dropped it.", "blame"),
+    ("Our records show both were shipped.", "blame"),
+    ("It's not our fault, the postman lost it.", "defensive"),
+    ("There is nothing we can do.", "defensive"),
+    ("Per our policy, returns close after 30 days.", "defensive"),
+    ("Our return policy is 30 days.", "defensive"),
+    ("We'll refund it, but just this once.", "grudging"),
+    ("Sorry for any inconvenience this may have caused.", "non-apology"),
+    ("I'm sorry if you feel let down.", "non-apology"),
+    ("Dear [Customer Name], thanks for writing.", "placeholder"),
+]
+
+
+@pytest.mark.parametrize(("phrase", "category"), SEED_PHRASES)
+def test_seed_phrases_are_errors(phrase: str, category: str) -> None:
+    report = assistant.lint(phrase)
+    assert not report.ok
+    assert category in {f.category for f in report.findings if f.severity == "error"}
+
+
+def test_the_reply_no_prose_linter_catches() -> None:
+    reply = (
+        "This must be user error. You must have dropped it. Our records show both were shipped, "
+        "so there is nothing we can do. Our return policy is 30 days. Sorry for any inconvenience "
+        "this may have caused. It's not our fault, the postman lost it."
+    )
+    rules = {f.rule for f in assistant.lint(reply).findings}
+    assert {
+        "blame-user-error",
+        "blame-you-must-have",
+        "doubt-our-records",
+        "stonewall-nothing-we-can-do",
+        "defensive-policy",
+        "non-apology-any-inconvenience",
+        "defensive-not-our-fault",
+        "defensive-third-party",
+    } <= rules
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'm so sorry your parcel never arrived. I've sent a replacement today and you'll have tracking by email this afternoon.",
+        "You must have been so frustrated. I've refunded you in full today.",
+        "We'll make sure this is not your problem: I'm sending a new one today, and I'm sorry.",
+    ],
+)
+def test_good_replies_are_clean(reply: str) -> None:
+    report = assistant.lint(reply)
+    assert report.ok and report.findings == [], [(f.rule, f.text) for f in report.findings]
+
+
+def test_spans_slice_exactly_the_matched_text_and_give_line_and_column() -> None:
+    reply = "Hi Sam,\n\nOur records show it was delivered.\nSorry for any inconvenience."
+    report = assistant.lint(reply)
+    assert report.findings
+    for f in report.findings:
+        assert reply[f.start : f.end] == f.text
+    records = next(f for f in report.findings if f.rule == "doubt-our-records")
+    assert (records.line, records.column) == (3, 1)
+
+
+def test_curly_apostrophes_are_caught_and_spans_keep_them() -> None:
+    reply = "It’s not our fault."
+    (finding,) = [f for f in assistant.lint(reply).findings if f.rule == "defensive-not-our-fault"]
+    assert finding.text == "not our fault"
+
+
+def test_customer_quotes_are_not_linted() -> None:
+    reply = (
+        'You wrote that our agent said "it must be user error", and that was wrong of us. '
+        "I'm sorry, and I've refunded you today.\n\n"
+        "> This must be user error, the courier said.\n"
+        "On Mon, 3 Jun 2024, Sam wrote:\nThere is nothing we can do."
+    )
+    report = assistant.lint(reply)
+    assert [f.rule for f in report.findings if f.category in ("blame", "defensive")] == []
+
+
+def test_empathy_and_negation_are_not_blame() -> None:
+    reply = (
+        "You must have been so worried. None of this is your fault, and I've sent a new one today."
+    )
+    assert assistant.lint(reply).findings == []
+
+
+def test_structural_checks_need_ownership_next_step_and_acknowledgment() -> None:
+    reply = "Thank you for your message regarding the order. The matter has been passed to the relevant department for review."
+    rules = {f.rule for f in assistant.lint(reply).findings}
+    assert {"no-ownership", "no-next-step", "no-acknowledgment"} <= rules
+    assert assistant.lint(reply).ok  # warnings, not errors
+
+
+def test_promises_over_the_goodwill_limit_are_policy_errors() -> None:
+    linter = Linter(Settings.model_validate({"policy": {"max_goodwill_credit": 25}}))
+    report = linter.lint("I'm sorry. I've added a $40 credit to your account today.")
+    assert [f.rule for f in report.errors()] == ["over-policy-promise"]
+    assert linter.lint("I'm sorry. I've added a $20 credit to your account today.").ok
+    # Refunding what the customer paid is not goodwill, whatever the limit.
+    assert linter.lint(
+        "I'm sorry. I've refunded the $64.00 today.", allowed_amounts=frozenset({64.0})
+    ).ok
+
+
+def test_ignore_and_severity_overrides_from_settings() -> None:
+    settings = Settings.model_validate(
+        {"lint": {"ignore": ["defensive-policy"], "severity": {"vague-commitment": "error"}}}
+    )
+    linter = Linter(settings)
+    assert linter.lint("Our return policy is 30 days.").findings == []
+    report = linter.lint("We will try to send it next week.")
+    assert [(f.rule, f.severity) for f in report.findings] == [("vague-commitment", "error")]
+
+
+def test_inline_marker_suppresses_a_deliberate_phrase() -> None:
+    reply = "Our return policy is 30 days, and we're waiving it for you. <!-- lint-ignore defensive-policy -->"
+    report = assistant.lint(reply)
+    assert "defensive-policy" not in {f.rule for f in report.findings}
+    assert strip_markers(reply) == "Our return policy is 30 days, and we're waiving it for you."
+
+
+def test_dismissing_a_finding_keeps_the_reason() -> None:
+    report = assistant.lint("Our return policy is 30 days.")
+    finding = report.findings[0]
+    after = report.dismiss(finding, "customer asked what the policy is")
+    assert finding not in after.findings
+    assert after.dismissed[0].reason == "customer asked what the policy is"
+    with pytest.raises(ValueError, match="reason"):
+        report.dismiss(finding, "  ")

@@ -1,0 +1,48 @@
+"""Every rule proves itself: its own must-flag and must-not-flag examples, one test each."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Policy, Settings
+from assistant.lint import Linter, Rule, builtin_rules
+
+# Structural rules about policy only fire when the policy restricts; examples run under this one.
+EXAMPLE_SETTINGS = Settings(policy=Policy(refund_requires_return=True, max_goodwill_credit=50))
+RULES = builtin_rules()
+
+
+def _cases(kind: str) -> list[tuple[Rule, str]]:
+    return [(rule, example) for rule in RULES for example in getattr(rule, kind)]
+
+
+def _ids(case: tuple[Rule, str]) -> str:
+    rule, example = case
+    return f"{rule.id}:{example[:40]}"
+
+
+@pytest.mark.parametrize("case", _cases("must_flag"), ids=_ids)
+def test_rule_flags_its_examples(case: tuple[Rule, str]) -> None:
+    rule, example = case
+    report = Linter(EXAMPLE_SETTINGS, rules=[rule]).lint(example)
+    assert [f.rule for f in report.findings] and all(f.rule == rule.id for f in report.findings), (
+        example
+    )
+    for f in report.findings:
+        assert example[f.start : f.end] == f.text
+
+
+@pytest.mark.parametrize("case", _cases("must_not_flag"), ids=_ids)
+def test_rule_leaves_its_counter_examples_alone(case: tuple[Rule, str]) -> None:
+    rule, example = case
+    report = Linter(EXAMPLE_SETTINGS, rules=[rule]).lint(example)
+    assert report.findings == [], [(f.rule, f.text) for f in report.findings]
+
+
+def test_rule_ids_are_unique_and_every_rule_is_documented() -> None:
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    for rule in RULES:
+        assert rule.message.strip() and rule.source
+        if rule.kind != "substitution":
+            assert rule.suggestion, rule.id
