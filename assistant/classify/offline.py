@@ -96,6 +96,7 @@ def classify(email: Email) -> Classification:
             signals.append(signal)
             cues.extend(Cue(label=signal.value, text=t) for t in dict.fromkeys(found_signal))
 
+    cues = _distinct(cues)
     sentiment, sentiment_cues = _sentiment(text, signals)
     cues.extend(Cue(label=sentiment, text=t) for t in sentiment_cues)
     urgency = _urgency(text, category, sentiment, signals)
@@ -110,6 +111,18 @@ def classify(email: Email) -> Classification:
         cues=cues,
         backend="offline",
     )
+
+
+def _distinct(cues: list[Cue]) -> list[Cue]:
+    """One cue per label and phrase: "4TH ATTEMPT" and "4th attempt", or "emailed" inside
+    "I have emailed three", say the same thing twice."""
+    kept: list[Cue] = []
+    for cue in sorted(cues, key=lambda c: -len(c.text)):
+        words = cue.text.lower()
+        if not any(k.label == cue.label and words in k.text.lower() for k in kept):
+            kept.append(cue)
+    order = {id(c): i for i, c in enumerate(cues)}
+    return sorted(kept, key=lambda c: order[id(c)])
 
 
 def _sentiment(text: str, signals: list[Signal]) -> tuple[Sentiment, list[str]]:

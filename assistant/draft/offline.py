@@ -41,6 +41,7 @@ def playbook_vars(
     if product and len(facts.products) > 1 and classification.category is Category.lost_or_missing:
         product = None  # "one of two items": naming only the first may name the wrong one
     amount = facts.amounts[0] if facts.amounts else None
+    order = facts.order_numbers[0] if facts.order_numbers else None
     policy = settings.policy
     return {
         "company": settings.company,
@@ -48,8 +49,16 @@ def playbook_vars(
         "name": first_name(facts.customer_name),
         "product": product,
         "thing": product or "order",
-        "order": facts.order_numbers[0] if facts.order_numbers else None,
-        "order_ref": f" (order {facts.order_numbers[0]})" if facts.order_numbers else "",
+        "order": order,
+        "order_ref": f" (order {order})" if order else "",
+        "your_order": f"your order {order}" if order else "your order",
+        "your_thing": f"your {product} (order {order})"
+        if product and order
+        else f"your {product}"
+        if product
+        else f"your order {order}"
+        if order
+        else "your order",
         "amount": amount,
         "signals": [s.value for s in classification.escalation_signals],
         "sentiment": classification.sentiment,
