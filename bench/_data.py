@@ -1,0 +1,24 @@
+"""Where the development evaluation data lives (../shared/eval beside the repo), read-only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT.parent / "shared" / "eval"
+
+
+def load_jsonl(name: str, path: str | None = None) -> list[dict[str, Any]]:
+    file = Path(path) if path else EVAL / name
+    if not file.is_file():
+        raise SystemExit(f"{file} not found: pass --data, or put shared/ beside the repo.")
+    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
