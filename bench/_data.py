@@ -14,7 +14,9 @@ def load_jsonl(name: str, path: str | None = None) -> list[dict[str, Any]]:
     file = Path(path) if path else EVAL / name
     if not file.is_file():
         raise SystemExit(f"{file} not found: pass --data, or put shared/ beside the repo.")
-    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _data import load_jsonl, prf  # noqa: E402
+from _data import load_jsonl, prf
 
-from assistant.lint import Linter  # noqa: E402
+from assistant.lint import Linter
 
 LABELS = {"blaming": "blame", "defensive": "defensive", "non_apology": "non-apology"}
 
@@ -26,8 +26,12 @@ LABELS = {"blaming": "blame", "defensive": "defensive", "non_apology": "non-apol
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data")
-    parser.add_argument("--layer", choices=["pattern", "structure", "semantic", "all"], default="all")
-    parser.add_argument("--show", type=int, default=5, help="worst false positives and misses to print")
+    parser.add_argument(
+        "--layer", choices=["pattern", "structure", "semantic", "all"], default="all"
+    )
+    parser.add_argument(
+        "--show", type=int, default=5, help="worst false positives and misses to print"
+    )
     args = parser.parse_args()
     rows = load_jsonl("replies-dev.jsonl", args.data)
     linter = Linter()
@@ -38,7 +42,8 @@ def main() -> None:
     rule_right: collections.Counter[str] = collections.Counter()
     for row in rows:
         findings = [
-            f for f in linter.lint(row["text"]).findings
+            f
+            for f in linter.lint(row["text"]).findings
             if f.severity in ("error", "warning") and (args.layer == "all" or f.layer == args.layer)
         ]
         for label, category in LABELS.items():
@@ -61,7 +66,9 @@ def main() -> None:
     for label in LABELS:
         c = counts[label]
         p, r, f1 = prf(c["tp"], c["fp"], c["fn"])
-        print(f"{label:<12} {p:>9.3f} {r:>7.3f} {f1:>6.3f}  {c['tp']:>3} {c['fp']:>3} {c['fn']:>3} {c['tn']:>3}")
+        print(
+            f"{label:<12} {p:>9.3f} {r:>7.3f} {f1:>6.3f}  {c['tp']:>3} {c['fp']:>3} {c['fn']:>3} {c['tn']:>3}"
+        )
     print("\nper-rule hits (right/fired, the rule's lintscore):")
     for rule, n in rule_hits.most_common():
         print(f"  {rule:<36} {rule_right[rule]:>3}/{n:<3}")

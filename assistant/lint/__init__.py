@@ -3,20 +3,24 @@ condescending phrasing, missing ownership or next steps, and promises beyond pol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Literal
 
 from ..config import Settings
 from ..models import Finding, LintReport
 from .context import Context, strip_markers
-from .rules import CompiledRule, Rule, builtin_rules, compiled_rules
+from .fastpath import Prefilter
+from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .structure import CHECKS, Situation, amounts_in
 
 __all__ = ["Linter", "Rule", "Situation", "amounts_in", "builtin_rules", "strip_markers"]
 
+Layer = Literal["pattern", "structure", "semantic"]
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # Curly apostrophes become straight ones so rules need one spelling; same length, same offsets.
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+_CURLY = re.compile("[’‘ʼ]")
 
 
 class Linter:
@@ -28,30 +32,33 @@ class Linter:
         self._severity = dict(self.settings.lint.severity)
         chosen = compiled_rules() if rules is None else tuple(CompiledRule(r) for r in rules)
         self.rules = [c for c in chosen if c.rule.id not in ignored]
-        self._patterns = [c for c in self.rules if c.rule.kind != "structure"]
-        self._structure = [c for c in self.rules if c.rule.kind == "structure"]
+        self._compiled = {c.rule.id: c for c in self.rules}
+        self._patterns: list[CompiledPattern] = [
+            p for c in self.rules if c.rule.kind != "structure" for p in c.patterns
+        ]
+        self._prefilter = Prefilter([p.source for p in self._patterns])
+        self._structure = [c.rule for c in self.rules if c.rule.kind == "structure"]
 
     def lint(self, text: str, *, allowed_amounts: frozenset[float] = frozenset()) -> LintReport:
-        normal = text.translate(_APOSTROPHES)
-        ctx = Context(normal)
+        normal = text.translate(_APOSTROPHES) if _CURLY.search(text) else text
+        lowered = normal.lower()
+        # A few characters change length when lowered; then offsets would drift, so match as is.
+        same_length = len(lowered) == len(normal)
+        ctx = Context(normal, lowered if same_length else None)
         found: list[Finding] = []
-        for compiled in self._patterns:
-            rule = compiled.rule
-            for regex, suggestion in compiled.regexes:
-                for m in regex.finditer(normal):
-                    start, end = m.span()
-                    if (
-                        start == end
-                        or ctx.is_excluded(start, end)
-                        or ctx.is_suppressed(rule.id, start)
-                    ):
-                        continue
-                    if compiled.exceptions and self._excepted(compiled, ctx, start, end):
-                        continue
-                    found.append(self._finding(rule, text, ctx, start, end, suggestion, "pattern"))
+        for index in self._prefilter.candidates(lowered):
+            pattern = self._patterns[index]
+            rule = pattern.rule
+            for start, end in pattern.spans(normal, lowered if same_length else None):
+                if start == end or ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start):
+                    continue
+                if self._excepted(self._compiled[rule.id], ctx, start, end):
+                    continue
+                found.append(
+                    self._finding(rule, text, ctx, start, end, pattern.suggestion, "pattern")
+                )
         situation = Situation(policy=self.settings.policy, allowed_amounts=allowed_amounts)
-        for compiled in self._structure:
-            rule = compiled.rule
+        for rule in self._structure:
             for start, end in CHECKS[rule.id](normal, ctx, situation):
                 if not ctx.is_suppressed(rule.id, start):
                     found.append(
@@ -61,6 +68,8 @@ class Linter:
 
     @staticmethod
     def _excepted(compiled: CompiledRule, ctx: Context, start: int, end: int) -> bool:
+        if not compiled.exceptions:
+            return False
         begin, finish = ctx.sentence(start, end)
         for exception in compiled.exceptions:
             for m in exception.finditer(ctx.text, begin, finish):
@@ -76,7 +85,7 @@ class Linter:
         start: int,
         end: int,
         suggestion: str | None,
-        layer: Literal["pattern", "structure", "semantic"],
+        layer: Layer,
     ) -> Finding:
         line, column = ctx.line_col(start)
         return Finding(
@@ -95,7 +104,9 @@ class Linter:
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per overlapping span and category: the most severe, then the longest."""
+    """One pattern finding per overlapping span and category: the most severe, then the longest."""
+    if len(findings) < 2:
+        return findings
     ordered = sorted(
         findings, key=lambda f: (_SEVERITY_RANK[f.severity], -(f.end - f.start), f.start, f.rule)
     )

@@ -1,9 +1,13 @@
-"""Where the linter must not look (the customer's quoted words) and how far a sentence reaches."""
+"""Where the linter must not look (the customer's quoted words) and how far a sentence reaches.
+
+Everything here is computed on first use: a clean reply that no pattern touched never pays for it.
+"""
 
 from __future__ import annotations
 
 import bisect
 import re
+from functools import cached_property
 
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 _HISTORY = re.compile(
@@ -16,27 +20,52 @@ _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
 
 
 class Context:
-    """Precomputed facts about one text, shared by every rule that looks at it."""
+    """Facts about one text, shared by every rule that looks at it."""
 
-    __slots__ = ("_ends", "_line_starts", "excluded", "suppressed", "text")
-
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, lowered: str | None = None) -> None:
         self.text = text
-        self.excluded: list[tuple[int, int]] = []
-        history = _HISTORY.search(text)
-        if history:
-            self.excluded.append((history.start(), len(text)))
-        self.excluded.extend(m.span() for m in _QUOTED_LINE.finditer(text))
-        self.excluded.extend(m.span() for m in _QUOTATION.finditer(text))
-        self.suppressed: list[tuple[int, int, frozenset[str]]] = []
-        for m in _MARKER.finditer(text):
-            self.excluded.append(m.span())
+        self.lowered = lowered if lowered is not None else text.lower()
+
+    @cached_property
+    def excluded(self) -> list[tuple[int, int]]:
+        text, spans = self.text, list[tuple[int, int]]()
+        if ">" in text:
+            spans.extend(m.span() for m in _QUOTED_LINE.finditer(text))
+        if "wrote:" in self.lowered or "message" in self.lowered:
+            history = _HISTORY.search(text)
+            if history:
+                spans.append((history.start(), len(text)))
+        if '"' in text or "“" in text or "'" in text:
+            spans.extend(m.span() for m in _QUOTATION.finditer(text))
+        spans.extend(m.span() for m in self._markers)
+        return spans
+
+    @cached_property
+    def _markers(self) -> list[re.Match[str]]:
+        return list(_MARKER.finditer(self.text)) if "lint-ignore" in self.lowered else []
+
+    @cached_property
+    def suppressed(self) -> list[tuple[int, int, frozenset[str]]]:
+        text, spans = self.text, []
+        for m in self._markers:
             line_start = text.rfind("\n", 0, m.start()) + 1
             line_end = text.find("\n", m.end())
-            ids = frozenset(m.group("ids").split())
-            self.suppressed.append((line_start, len(text) if line_end < 0 else line_end, ids))
-        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+            spans.append(
+                (
+                    line_start,
+                    len(text) if line_end < 0 else line_end,
+                    frozenset(m.group("ids").split()),
+                )
+            )
+        return spans
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0] + [m.end() for m in re.finditer("\n", self.text)]
+
+    @cached_property
+    def _ends(self) -> list[int]:
+        return [m.end() for m in _SENTENCE_END.finditer(self.text)]
 
     def is_excluded(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self.excluded)
@@ -46,11 +75,11 @@ class Context:
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
         """Bounds of the sentence (or sentences) holding [start, end)."""
-        i = bisect.bisect_right(self._ends, start)
-        begin = self._ends[i - 1] if i else 0
-        j = bisect.bisect_left(self._ends, end)
-        finish = self._ends[j] if j < len(self._ends) else len(self.text)
-        return begin, finish
+        ends = self._ends
+        i = bisect.bisect_right(ends, start)
+        begin = ends[i - 1] if i else 0
+        j = bisect.bisect_left(ends, end)
+        return begin, ends[j] if j < len(ends) else len(self.text)
 
     def line_col(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, offset)

@@ -1,0 +1,112 @@
+"""Replies linted per second, and p50/p99 latency, on one core; proselint over the same corpus.
+
+    python bench/lint_speed.py [--replies 1000] [--proselint-sample 200]
+
+The corpus: the labelled dev replies (../shared/eval) and the offline drafts of the examples,
+recombined sentence by sentence into --replies replies (fixed seed), so lengths and phrasing vary
+like a day's drafts. proselint runs over a sample of it (it is slow) and is scaled per reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _data import ROOT, load_jsonl
+
+import assistant
+from assistant.lint import Linter
+
+
+def corpus(n: int) -> list[str]:
+    rows = load_jsonl("replies-dev.jsonl")
+    helper = assistant.Assistant()
+    drafts = [
+        helper.draft(helper.read_file(p)).reply
+        for p in sorted((ROOT / "examples" / "emails").iterdir())
+    ]
+    sentences = [
+        s
+        for text in [r["text"] for r in rows] + drafts
+        for s in re.split(r"(?<=[.!?])\s+", text)
+        if s
+    ]
+    rng = random.Random(7)
+    replies = [r["text"] for r in rows] + drafts
+    while len(replies) < n:
+        replies.append(" ".join(rng.sample(sentences, rng.randint(2, 7))))
+    return replies[:n]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--replies", type=int, default=1000)
+    parser.add_argument("--proselint-sample", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+
+    replies = corpus(args.replies)
+    linter = Linter()
+    for text in replies[:50]:
+        linter.lint(text)  # warm caches and compiled patterns
+
+    latencies: list[float] = []
+    best_wall = float("inf")
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        for text in replies:
+            t0 = time.perf_counter()
+            linter.lint(text)
+            latencies.append(time.perf_counter() - t0)
+        best_wall = min(best_wall, time.perf_counter() - start)
+    ours = len(replies) / best_wall
+    chars = statistics.mean(len(r) for r in replies)
+    print(
+        f"lint_speed: {len(replies)} replies, mean {chars:.0f} chars, {len(linter.rules)} rules, one core"
+    )
+    print(
+        f"assistant: {ours:,.0f} replies/s  p50 {percentile(latencies, 0.5) * 1e6:.0f} µs  "
+        f"p99 {percentile(latencies, 0.99) * 1e6:.0f} µs"
+    )
+
+    try:
+        from proselint.checks import __register__
+        from proselint.tools import CheckRegistry, LintFile
+    except ImportError:
+        print("proselint: not installed (pip install -e '.[bench]'); no ratio")
+        return
+    CheckRegistry().register_many(__register__)
+    sample = replies[: args.proselint_sample]
+    LintFile("<warm>", sample[0]).lint()
+    pl_latencies = []
+    start = time.perf_counter()
+    for text in sample:
+        t0 = time.perf_counter()
+        LintFile("<reply>", text).lint()
+        pl_latencies.append(time.perf_counter() - t0)
+    theirs = len(sample) / (time.perf_counter() - start)
+    print(
+        f"proselint: {theirs:,.0f} replies/s  p50 {percentile(pl_latencies, 0.5) * 1e3:.1f} ms  "
+        f"p99 {percentile(pl_latencies, 0.99) * 1e3:.1f} ms  (over {len(sample)} replies)"
+    )
+    print(f"ratio: {ours / theirs:,.1f}x proselint's throughput")
+
+
+if __name__ == "__main__":
+    main()
