@@ -6,7 +6,9 @@ Exit codes: 0 clean, 1 lint errors found (or a backend failure), 2 usage or inpu
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -17,7 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__, intake
-from .errors import AssistantError, InputError
+from .config import data_dir
+from .errors import AssistantError, BackendError, InputError
 from .models import Classification, DraftResult, Email, LintReport
 from .pipeline import Assistant
 
@@ -55,18 +58,40 @@ def _fail_cleanly(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _assistant(ctx: click.Context) -> Assistant:
+def _assistant(ctx: click.Context, backend: str | None = None) -> Assistant:
     obj = ctx.ensure_object(dict)
     if "assistant" not in obj:
-        obj["assistant"] = Assistant.from_config(obj.get("config"))
+        overrides: dict[tuple[str, ...], str] | None = {("backend",): backend} if backend else None
+        obj["assistant"] = Assistant.from_config(obj.get("config"), overrides)
     result: Assistant = obj["assistant"]
     return result
 
 
-def _read_email(assistant: Assistant, source: str) -> Email:
+def _read_email(assistant: Assistant, source: str, ctx: click.Context) -> Email:
     if source == "-":
-        return assistant.read(sys.stdin.buffer.read())
+        data = sys.stdin.buffer.read()
+        ctx.ensure_object(dict)["pasted"] = data
+        return assistant.read(data)
     return assistant.read_file(source)
+
+
+def _keep_pasted(ctx: click.Context) -> str:
+    """A pasted email survives a failed backend: saved where the agent can find it again."""
+    data = ctx.ensure_object(dict).get("pasted")
+    if not data:
+        return ""
+    folder = data_dir() / "unsent"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.eml"
+    path.write_bytes(data)
+    return f" The pasted email was kept in {path}."
+
+
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(["offline", "openai"]),
+    help="Override the configured backend (also ASSISTANT_BACKEND).",
+)
 
 
 def _read_text(assistant: Assistant, source: str) -> str:
@@ -160,21 +185,32 @@ def main(ctx: click.Context, config: str | None) -> None:
 @main.command()
 @click.argument("source")
 @format_option
+@backend_option
 @click.pass_context
 @_fail_cleanly
-def draft(ctx: click.Context, source: str, fmt: str) -> None:
+def draft(ctx: click.Context, source: str, fmt: str, backend: str | None) -> None:
     """Draft a reply to the complaint in SOURCE (a .txt or .eml file, or - for stdin).
 
     Exits 1 when the draft still has error findings.
     """
-    assistant = _assistant(ctx)
-    result = assistant.draft(_read_email(assistant, source))
+    assistant = _assistant(ctx, backend)
+    email = _read_email(assistant, source, ctx)
+    console = _console()
+    streamed = fmt == "text" and sys.stdout.isatty() and assistant.settings.backend == "openai"
+    if streamed:
+        console.rule("reply (writing)")
+    sink = (lambda text: console.out(text, end="")) if streamed else None
+    try:
+        result = assistant.draft(email, stream=sink)
+    except BackendError as exc:
+        raise BackendError(f"{exc}{_keep_pasted(ctx)}") from None
     if fmt == "json":
-        _print_json(
-            {"schema": DRAFT_SCHEMA, **result.model_dump(mode="json", exclude={"email": {"raw"}})}
-        )
+        payload = result.model_dump(mode="json", exclude={"email": {"raw"}})
+        _print_json({"schema": DRAFT_SCHEMA, **payload})
     else:
-        _print_draft(_console(), result)
+        if streamed:
+            console.print()
+        _print_draft(console, result)
     sys.exit(0 if result.lint.ok else 1)
 
 
@@ -182,7 +218,10 @@ def _print_draft(console: Console, result: DraftResult) -> None:
     _print_classification(console, result.classification)
     console.print(f"\n[bold]meta-goal[/]  {escape(result.meta_goal)}")
     backend = result.backend + (f" ({result.model})" if result.model else "")
-    console.print(f"[dim]backend {backend}, prompts {result.prompt_version}[/]")
+    extra = f", {result.revisions} revision(s)" if result.revisions else ""
+    if result.usage:
+        extra += f", {result.usage.total_tokens} tokens"
+    console.print(f"[dim]backend {backend}, prompts {result.prompt_version}{extra}[/]")
     for note in result.notes:
         console.print(f"[bold yellow]note[/] {escape(note)}")
     console.rule("reply")
@@ -194,12 +233,16 @@ def _print_draft(console: Console, result: DraftResult) -> None:
 @main.command()
 @click.argument("source")
 @format_option
+@backend_option
 @click.pass_context
 @_fail_cleanly
-def classify(ctx: click.Context, source: str, fmt: str) -> None:
+def classify(ctx: click.Context, source: str, fmt: str, backend: str | None) -> None:
     """Classify the complaint in SOURCE (a .txt or .eml file, or - for stdin)."""
-    assistant = _assistant(ctx)
-    result = assistant.classify(_read_email(assistant, source))
+    assistant = _assistant(ctx, backend)
+    try:
+        result = assistant.classify(_read_email(assistant, source, ctx))
+    except BackendError as exc:
+        raise BackendError(f"{exc}{_keep_pasted(ctx)}") from None
     if fmt == "json":
         _print_json({"schema": CLASSIFY_SCHEMA, **result.model_dump(mode="json")})
     else:

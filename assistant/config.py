@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
@@ -50,7 +51,14 @@ class LLMSettings(_Strict):
     max_attempts: int = Field(default=5, ge=1)
     max_retry_seconds: float = Field(default=120.0, gt=0)
     max_revisions: int = Field(default=2, ge=0)
+    """Lint-guided rewrites when a draft has error findings."""
+    max_reasks: int = Field(default=2, ge=0)
+    """Times to ask again when the model's answer is not valid JSON of the right shape."""
+    max_tokens: int = Field(default=1200, ge=16)
     temperature: float = Field(default=0.3, ge=0, le=2)
+    structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
+    """How to ask for JSON: auto tries json_schema, then json_object with the schema (llama.cpp),
+    then instructions and parsing."""
 
 
 class LintSettings(_Strict):
@@ -58,6 +66,13 @@ class LintSettings(_Strict):
     """Rule ids that never report."""
     severity: dict[str, Severity] = Field(default_factory=dict)
     """Per-rule severity overrides, e.g. {"vague-commitment" = "error"}."""
+
+
+def data_dir() -> Path:
+    """Where the tool keeps its audit log and anything it must not lose."""
+    return Path(
+        os.environ.get("ASSISTANT_DATA_DIR") or platformdirs.user_data_dir("complaint-assistant")
+    )
 
 
 class Settings(_Strict):
@@ -104,8 +119,13 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: str) -> None:
     data[path[-1]] = value
 
 
-def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the TOML file (if any) and apply environment overrides; raise ConfigError on any mistake."""
+def load_settings(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[tuple[str, ...], str] | None = None,
+) -> Settings:
+    """Read the TOML file (if any), then environment variables, then `overrides` (command-line
+    flags, by dotted path); raise ConfigError on any mistake."""
     env = os.environ if env is None else env
     path = path or env.get("ASSISTANT_CONFIG") or None
     data: dict[str, Any] = {}
@@ -123,6 +143,8 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
     for var, setting in ENV_VARS.items():
         if env.get(var):
             _set(data, setting, env[var])
+    for setting, value in (overrides or {}).items():
+        _set(data, setting, value)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from . import intake
 from .classify import classify_offline
+from .classify.llm import aclassify_llm
 from .config import Settings, load_settings
 from .draft import draft_offline, offline_notes
-from .errors import ConfigError
+from .draft.llm import adraft_llm
 from .lint import Linter, amounts_in
+from .llm import Exchange, LLMClient, StreamSink, run_sync
 from .models import Classification, DraftResult, Email, LintReport
 from .prompts import Prompts, default_prompts
 
@@ -26,11 +28,21 @@ class Assistant:
         self.settings = settings or Settings()
         self.prompts = prompts or default_prompts()
         self.linter = Linter(self.settings)
+        self._llm: LLMClient | None = None
+
+    @property
+    def llm(self) -> LLMClient:
+        """The LLM client, made on first use so the offline backend never needs one."""
+        if self._llm is None:
+            self._llm = LLMClient(self.settings.llm)
+        return self._llm
 
     @classmethod
-    def from_config(cls, path: str | Path | None = None) -> Assistant:
-        """Settings from the TOML file (or $ASSISTANT_CONFIG) and the environment."""
-        return cls(load_settings(path))
+    def from_config(
+        cls, path: str | Path | None = None, overrides: dict[tuple[str, ...], str] | None = None
+    ) -> Assistant:
+        """Settings from the TOML file (or $ASSISTANT_CONFIG), the environment, then overrides."""
+        return cls(load_settings(path, overrides=overrides))
 
     # intake
     def read(self, source: Text) -> Email:
@@ -44,21 +56,41 @@ class Assistant:
     # classify
     def classify(self, source: Text) -> Classification:
         email = self.read(source)
-        if self.settings.backend != "offline":
-            raise ConfigError(
-                f'The {self.settings.backend} backend is not available in this version; set backend = "offline".'
-            )
-        return classify_offline(email)
+        if self.settings.backend == "offline":
+            return classify_offline(email)
+        return run_sync(self.aclassify(email))
+
+    async def aclassify(self, source: Text) -> Classification:
+        email = self.read(source)
+        if self.settings.backend == "offline":
+            return classify_offline(email)
+        return await aclassify_llm(email, self.settings, self.prompts, self.llm, Exchange())
 
     # lint
     def lint(self, text: str, *, email: Email | None = None) -> LintReport:
         allowed = amounts_in(email.body) if email else frozenset()
         return self.linter.lint(text, allowed_amounts=allowed)
 
+    async def alint(self, text: str) -> LintReport:
+        return await asyncio.to_thread(self.lint, text)
+
     # draft
-    def draft(self, source: Text) -> DraftResult:
+    def draft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
+        """Classify, draft and lint. `stream` receives the reply text as an LLM writes it."""
         email = self.read(source)
-        classification = self.classify(email)
+        if self.settings.backend == "offline":
+            return self._draft_offline(email)
+        return run_sync(self._adraft_llm(email, stream))
+
+    async def adraft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
+        email = self.read(source)
+        if self.settings.backend == "offline":
+            # CPU-bound and fast; a thread keeps the caller's event loop responsive anyway.
+            return await asyncio.to_thread(self._draft_offline, email)
+        return await self._adraft_llm(email, stream)
+
+    def _draft_offline(self, email: Email) -> DraftResult:
+        classification = classify_offline(email)
         goal, reply = draft_offline(email, classification, self.settings, self.prompts)
         return DraftResult(
             email=email,
@@ -74,12 +106,29 @@ class Assistant:
             notes=offline_notes(classification),
         )
 
-    async def adraft(self, source: Text) -> DraftResult:
-        # The offline drafter is CPU-bound and fast; a thread keeps an event loop responsive anyway.
-        return await asyncio.to_thread(self.draft, source)
-
-    async def aclassify(self, source: Text) -> Classification:
-        return await asyncio.to_thread(self.classify, source)
-
-    async def alint(self, text: str) -> LintReport:
-        return await asyncio.to_thread(self.lint, text)
+    async def _adraft_llm(self, email: Email, stream: StreamSink | None) -> DraftResult:
+        exchange = Exchange()
+        classification = await aclassify_llm(email, self.settings, self.prompts, self.llm, exchange)
+        drafted = await adraft_llm(
+            email,
+            classification,
+            self.settings,
+            self.prompts,
+            self.llm,
+            lambda reply: self.lint(reply, email=email),
+            exchange,
+            stream,
+        )
+        return DraftResult(
+            email=email,
+            classification=classification,
+            meta_goal=drafted.meta_goal,
+            reply=drafted.reply,
+            lint=drafted.lint,
+            backend="openai",
+            model=self.settings.llm.model,
+            revisions=drafted.revisions,
+            usage=exchange.usage if exchange.usage_reported else None,
+            prompt_version=self.prompts.version,
+            notes=[],
+        )

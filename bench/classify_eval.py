@@ -15,10 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _data import load_jsonl, prf
-
 import assistant
 from assistant import Category, Signal
+
+from _data import load_jsonl, prf
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _data import load_jsonl, prf
-
 from assistant.lint import Linter
+
+from _data import load_jsonl, prf
 
 LABELS = {"blaming": "blame", "defensive": "defensive", "non_apology": "non-apology"}
 

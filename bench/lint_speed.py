@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _data import ROOT, load_jsonl
-
 import assistant
 from assistant.lint import Linter
+
+from _data import ROOT, load_jsonl
 
 
 def corpus(n: int) -> list[str]:

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT
 
 import assistant
+
+from conftest import EXAMPLES, ROOT
 
 
 def test_module_functions_return_the_contract_models() -> None:

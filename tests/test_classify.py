@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES
 
 import assistant
 from assistant import Category, Signal
+
+from conftest import EXAMPLES
 
 # What a support lead would route each example as.
 EXPECTED = {

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import EXAMPLES, run_cli
 
 BAD_REPLY = (

@@ -4,10 +4,11 @@ import asyncio
 import itertools
 
 import pytest
-from conftest import EXAMPLES
 
 import assistant
 from assistant import Policy, Settings
+
+from conftest import EXAMPLES
 
 NAMES = sorted(p.name for p in EXAMPLES.iterdir())
 

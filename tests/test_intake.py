@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES
 
 from assistant import InputError
 from assistant.intake import parse, read_file
+
+from conftest import EXAMPLES
 
 
 def test_plain_text_keeps_the_complaint_and_finds_facts() -> None:

@@ -1,0 +1,82 @@
+"""The LLM drafter: the reply written by an OpenAI-compatible model from the Jinja prompts, then
+linted; error findings go back through prompts/revise for a bounded number of rewrites."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+
+from ..config import Settings
+from ..llm import Exchange, LLMClient, StreamSink
+from ..models import Classification, Email, LintReport
+from ..prompts import Prompts
+from .offline import playbook_vars
+
+
+class DraftOutput(BaseModel):
+    # Lengths reject the placeholder answers small models give ("DraftOutput", ""), so they are
+    # asked again instead of being shown to an agent as a draft.
+    meta_goal: str = Field(min_length=15)
+    reply: str = Field(min_length=40)
+
+
+class LLMDraft(BaseModel):
+    meta_goal: str
+    reply: str
+    lint: LintReport
+    revisions: int
+
+
+def draft_messages(
+    email: Email, classification: Classification, settings: Settings, prompts: Prompts
+) -> list[dict[str, str]]:
+    variables = playbook_vars(email, classification, settings)
+    playbook_name = f"playbooks/{classification.category.value}.md.j2"
+    system = prompts.render(
+        "system.md.j2",
+        **variables,
+        category_title=prompts.exports(playbook_name, **variables)["title"],
+        playbook=prompts.render(playbook_name, **variables),
+    )
+    user = prompts.render(
+        "user.md.j2",
+        **variables,
+        email=email,
+        classification=classification,
+        facts=classification.facts,
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+async def adraft_llm(
+    email: Email,
+    classification: Classification,
+    settings: Settings,
+    prompts: Prompts,
+    client: LLMClient,
+    lint: Callable[[str], LintReport],
+    exchange: Exchange,
+    stream: StreamSink | None = None,
+) -> LLMDraft:
+    messages = draft_messages(email, classification, settings, prompts)
+    output = await client.astructured(messages, DraftOutput, exchange=exchange, stream=stream)
+    report = lint(output.reply)
+    revisions = 0
+    while not report.ok and revisions < settings.llm.max_revisions:
+        if stream is not None:
+            stream("\n\n[revising: the draft had lint errors]\n\n")
+        revise = prompts.render("revise.md.j2", findings=report.errors(), reply=output.reply)
+        conversation = [
+            *messages,
+            {"role": "assistant", "content": output.model_dump_json()},
+            {"role": "user", "content": revise},
+        ]
+        output = await client.astructured(
+            conversation, DraftOutput, exchange=exchange, stream=stream
+        )
+        revisions += 1
+        report = lint(output.reply)
+    return LLMDraft(
+        meta_goal=output.meta_goal, reply=output.reply, lint=report, revisions=revisions
+    )

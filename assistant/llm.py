@@ -1,0 +1,493 @@
+"""The one place that talks to an OpenAI-compatible LLM (OpenAI, Azure, Ollama, vLLM, llama.cpp,
+LM Studio): structured output, retries, usage, streaming, and one clear error per failure.
+
+The openai client's own retries are off; tenacity owns them, so every attempt is counted, usage
+is summed across attempts, and Retry-After is honoured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlparse
+
+import openai
+from pydantic import BaseModel, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+)
+
+from .config import LLMSettings
+from .errors import BackendError, ConfigError
+from .models import Usage
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+Mode = Literal["json_schema", "json_object", "prompt"]
+_MODES: tuple[Mode, ...] = ("json_schema", "json_object", "prompt")
+Message = dict[str, str]
+StreamSink = Callable[[str], None]
+
+
+def is_loopback(base_url: str | None) -> bool:
+    if not base_url:
+        return False
+    host = urlparse(base_url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def endpoint_name(settings: LLMSettings) -> str:
+    return settings.base_url or "https://api.openai.com/v1"
+
+
+@dataclass
+class Exchange:
+    """What one structured call cost: attempts (HTTP requests) and tokens."""
+
+    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)
+    usage_reported: bool = False
+
+    def add(self, usage: Any) -> None:
+        if usage is None:
+            return
+        self.usage_reported = True
+        self.usage = self.usage + Usage(
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            total_tokens=getattr(usage, "total_tokens", 0) or 0,
+        )
+
+
+class _Reask(Exception):
+    """The model answered, but not with what we asked for; ask again (bounded)."""
+
+    def __init__(self, reason: str, content: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.content = content
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, openai.RateLimitError | openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    return (
+        isinstance(exc, openai.APIStatusError)
+        and exc.status_code >= 500
+        and not _format_rejected(exc)
+    )
+
+
+def _format_rejected(exc: BaseException) -> bool:
+    """The server refused the response_format itself (llama.cpp answers 500 to json_schema)."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422, 500):
+        return False
+    text = f"{exc} {exc.body}".lower()
+    return "response_format" in text or "json_schema" in text
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return None
+    value = response.headers.get("retry-after-ms")
+    if value:
+        try:
+            return float(value) / 1000
+        except ValueError:
+            return None
+    value = response.headers.get("retry-after")
+    if value:
+        try:
+            return float(value)
+        except ValueError:
+            return None  # an HTTP date: fall back to backoff
+    return None
+
+
+class LLMClient:
+    def __init__(
+        self, settings: LLMSettings, *, sleep: Callable[[float], Awaitable[None]] | None = None
+    ) -> None:
+        self.settings = settings
+        if not settings.api_key and not is_loopback(settings.base_url) and not settings.base_url:
+            raise ConfigError(
+                "The openai backend needs an API key: set OPENAI_API_KEY (or llm.api_key)."
+            )
+        # Local servers (llama.cpp, Ollama) ignore the key but the client insists on one.
+        self._api_key = settings.api_key or "sk-no-key-needed"
+        self._mode: Mode | None = None if settings.structured == "auto" else settings.structured
+        self._sleep = sleep or asyncio.sleep
+        self.requests = 0  # every HTTP request sent, for the overhead benchmark and tests
+
+    def _client(self) -> openai.AsyncOpenAI:
+        # One client per event loop: a client's connection pool belongs to the loop it was made in.
+        return openai.AsyncOpenAI(
+            api_key=self._api_key,
+            base_url=self.settings.base_url,
+            timeout=self.settings.timeout,
+            max_retries=0,
+        )
+
+    # Public entry points -------------------------------------------------------------------
+
+    async def astructured(
+        self,
+        messages: list[Message],
+        schema: type[M],
+        *,
+        exchange: Exchange | None = None,
+        stream: StreamSink | None = None,
+        stream_field: str = "reply",
+    ) -> M:
+        """Ask for an instance of `schema`. Retries transient failures, re-asks on invalid output,
+        and steps down from json_schema to json_object to prompt-and-parse where a server refuses."""
+        exchange = exchange if exchange is not None else Exchange()
+        client = self._client()
+        try:
+            modes = [self._mode] if self._mode else list(_MODES)
+            last_error: Exception | None = None
+            for mode in modes:
+                try:
+                    result = await self._with_reasks(
+                        client, messages, schema, mode, exchange, stream, stream_field
+                    )
+                except openai.APIStatusError as exc:
+                    if self._mode is None and _format_rejected(exc):
+                        last_error = exc
+                        continue  # this server does not take that response_format; try the next
+                    raise self._explain(exc, exchange) from None
+                self._mode = mode
+                return result
+            raise self._explain(
+                last_error or BackendError("no structured output mode worked"), exchange
+            )
+        finally:
+            await client.close()
+
+    def structured(self, messages: list[Message], schema: type[M], **kwargs: Any) -> M:
+        return run_sync(self.astructured(messages, schema, **kwargs))
+
+    # Internals -----------------------------------------------------------------------------
+
+    async def _with_reasks(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: list[Message],
+        schema: type[M],
+        mode: Mode,
+        exchange: Exchange,
+        stream: StreamSink | None,
+        stream_field: str,
+    ) -> M:
+        conversation = list(messages)
+        for reask in range(self.settings.max_reasks + 1):
+            try:
+                content = await self._attempts(
+                    client, conversation, schema, mode, exchange, stream, stream_field
+                )
+                return _parse(content, schema)
+            except _Reask as problem:
+                if reask == self.settings.max_reasks:
+                    raise BackendError(
+                        f"The model at {endpoint_name(self.settings)} did not return a valid answer after "
+                        f"{reask + 1} tries ({problem.reason})."
+                    ) from None
+                conversation = [
+                    *messages,
+                    {"role": "assistant", "content": problem.content[:4000]},
+                    {
+                        "role": "user",
+                        "content": f"That was not valid: {problem.reason}. Answer again with only the JSON object "
+                        f"with these fields: {', '.join(schema.model_fields)}.",
+                    },
+                ]
+        raise AssertionError("unreachable")
+
+    async def _attempts(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: list[Message],
+        schema: type[BaseModel],
+        mode: Mode,
+        exchange: Exchange,
+        stream: StreamSink | None,
+        stream_field: str,
+    ) -> str:
+        settings = self.settings
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            stop=stop_after_attempt(settings.max_attempts)
+            | stop_after_delay(settings.max_retry_seconds),
+            wait=self._wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    exchange.attempts += 1
+                    self.requests += 1
+                    return await self._once(
+                        client, messages, schema, mode, exchange, stream, stream_field
+                    )
+        except openai.APIStatusError as exc:
+            if _format_rejected(exc):
+                raise
+            raise self._explain(exc, exchange) from None
+        except openai.OpenAIError as exc:
+            raise self._explain(exc, exchange) from None
+        raise AssertionError("unreachable")
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        hinted = _retry_after(exc)
+        cap = self.settings.max_retry_seconds
+        if hinted is not None:
+            return min(hinted, cap)
+        base = min(0.5 * 2 ** (state.attempt_number - 1), 20.0)
+        return float(min(base + random.uniform(0, base / 2), cap))
+
+    async def _once(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: list[Message],
+        schema: type[BaseModel],
+        mode: Mode,
+        exchange: Exchange,
+        stream: StreamSink | None,
+        stream_field: str,
+    ) -> str:
+        settings = self.settings
+        request: dict[str, Any] = {
+            "model": settings.model,
+            "messages": _with_schema_hint(messages, schema) if mode != "json_schema" else messages,
+            "temperature": settings.temperature,
+            "max_tokens": settings.max_tokens,
+        }
+        json_schema = schema.model_json_schema()
+        if mode == "json_schema":
+            request["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": False},
+            }
+        elif mode == "json_object":
+            # llama.cpp's server takes the schema beside json_object and constrains its grammar to it.
+            request["response_format"] = {"type": "json_object", "schema": json_schema}
+        if stream is not None:
+            return await self._streamed(client, request, exchange, stream, stream_field)
+        response = await client.chat.completions.create(**request)
+        exchange.add(response.usage)
+        if not response.choices:
+            raise _Reask("the answer had no choices", "")
+        choice = response.choices[0]
+        return _content_of(choice.message, choice.finish_reason, settings)
+
+    async def _streamed(
+        self,
+        client: openai.AsyncOpenAI,
+        request: dict[str, Any],
+        exchange: Exchange,
+        sink: StreamSink,
+        stream_field: str,
+    ) -> str:
+        parts: list[str] = []
+        extractor = FieldStream(stream_field, sink)
+        finish: str | None = None
+        refusal: list[str] = []
+        stream = await client.chat.completions.create(
+            **request, stream=True, stream_options={"include_usage": True}
+        )
+        async for chunk in stream:
+            if getattr(chunk, "usage", None):
+                exchange.add(chunk.usage)
+            for choice in chunk.choices or []:
+                delta = choice.delta
+                if delta is not None and delta.content:
+                    parts.append(delta.content)
+                    extractor.feed(delta.content)
+                if delta is not None and getattr(delta, "refusal", None):
+                    refusal.append(delta.refusal or "")
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        if refusal:
+            raise BackendError(f"The model refused to answer: {''.join(refusal)[:200]}")
+        if finish == "length":
+            raise BackendError(_cut_off(self.settings))
+        content = "".join(parts)
+        if not content.strip():
+            raise _Reask("the answer was empty", content)
+        return content
+
+    def _explain(self, exc: BaseException, exchange: Exchange) -> BackendError:
+        where = endpoint_name(self.settings)
+        model = self.settings.model
+        tries = f"{exchange.attempts} attempt{'s' if exchange.attempts != 1 else ''}"
+        if isinstance(exc, BackendError):
+            return exc
+        if isinstance(exc, openai.AuthenticationError):
+            return BackendError(f"{where} refused the API key (401): check OPENAI_API_KEY.")
+        if isinstance(exc, openai.PermissionDeniedError):
+            return BackendError(
+                f"{where} denied access to model {model} (403): check the key's permissions."
+            )
+        if isinstance(exc, openai.NotFoundError):
+            return BackendError(f"{where} has no model named {model} (404): check ASSISTANT_MODEL.")
+        if isinstance(exc, openai.RateLimitError):
+            return BackendError(
+                f"{where} kept rate-limiting the request (429) after {tries}; try again later."
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return BackendError(
+                f"{where} did not answer within {self.settings.timeout:g} s ({tries}); it may be overloaded."
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            return BackendError(
+                f"Cannot reach the LLM endpoint at {where} ({tries}): is the server running?"
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return BackendError(
+                f"{where} failed with HTTP {exc.status_code} after {tries}: {_short(exc)}."
+            )
+        return BackendError(f"The LLM call to {where} failed: {_short(exc)}.")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _cut_off(settings: LLMSettings) -> str:
+    return (
+        f"The model's answer was cut off at {settings.max_tokens} tokens (finish_reason=length); "
+        "raise llm.max_tokens."
+    )
+
+
+def _content_of(message: Any, finish_reason: str | None, settings: LLMSettings) -> str:
+    refusal = getattr(message, "refusal", None)
+    if refusal:
+        raise BackendError(f"The model refused to answer: {refusal[:200]}")
+    if finish_reason == "length":
+        raise BackendError(_cut_off(settings))
+    content = message.content or ""
+    if not content.strip():
+        raise _Reask("the answer was empty", content)
+    return str(content)
+
+
+def _with_schema_hint(messages: list[Message], schema: type[BaseModel]) -> list[Message]:
+    """For servers without json_schema: say the schema in words as well."""
+    hint = (
+        "Answer with only a JSON object matching this JSON schema, no prose around it:\n"
+        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    )
+    return [*messages[:-1], {**messages[-1], "content": messages[-1]["content"] + "\n\n" + hint}]
+
+
+_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+
+
+def _parse(content: str, schema: type[M]) -> M:
+    text = content.strip()
+    if text.startswith("```"):
+        text = re.sub(r"^```(?:json)?\s*|\s*```$", "", text)
+    try:
+        return schema.model_validate_json(text)
+    except ValidationError as exc:
+        found = _JSON_OBJECT.search(text)
+        if found and found.group(0) != text:
+            try:
+                return schema.model_validate_json(found.group(0))
+            except ValidationError:
+                pass
+        errors = exc.errors()
+        reason = (
+            "it was not JSON"
+            if errors and errors[0]["type"] == "json_invalid"
+            else "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in errors[:3]
+            )
+        )
+        raise _Reask(reason, content) from None
+
+
+class FieldStream:
+    """Pulls one string field out of a JSON object as it streams in, and passes its text on."""
+
+    def __init__(self, name: str, sink: StreamSink) -> None:
+        self._opening = re.compile(r'"' + re.escape(name) + r'"\s*:\s*"')
+        self._sink = sink
+        self._buffer = ""
+        self._inside = False
+        self._done = False
+        self._escape = ""
+
+    def feed(self, chunk: str) -> None:
+        if self._done:
+            return
+        if not self._inside:
+            self._buffer += chunk
+            m = self._opening.search(self._buffer)
+            if not m:
+                return
+            self._inside = True
+            chunk, self._buffer = self._buffer[m.end() :], ""
+        out: list[str] = []
+        for ch in chunk:
+            if self._escape:
+                self._escape += ch
+                if self._escape[1] == "u" and len(self._escape) < 6:
+                    continue
+                out.append(_unescape(self._escape))
+                self._escape = ""
+            elif ch == "\\":
+                self._escape = ch
+            elif ch == '"':
+                self._done = True
+                break
+            else:
+                out.append(ch)
+        if out:
+            self._sink("".join(out))
+
+
+def _unescape(seq: str) -> str:
+    try:
+        return str(json.loads(f'"{seq}"'))
+    except json.JSONDecodeError:
+        return seq[1:]
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code, even when the caller already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]

@@ -1,0 +1,194 @@
+"""A small OpenAI-compatible server on loopback, for fault tests and benchmarks.
+
+It answers /v1/chat/completions with a well-formed draft or classification (from the JSON schema
+the client asked for), or with a scripted fault: a status code with headers, a hang, malformed
+JSON, an empty message, a refusal, or a truncated completion. It records every request.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GOOD_DRAFT = {
+    "meta_goal": "The customer gets their parcel or money today and trusts us again.",
+    "reply": (
+        "Hi Priya,\n\nI'm so sorry your tablecloth never arrived. I've sent a replacement today at no cost, "
+        "and I'll email you the tracking number this afternoon.\n\nWarm regards,\nSam"
+    ),
+}
+GOOD_CLASSIFICATION = {
+    "category": "lost_or_missing",
+    "urgency": "medium",
+    "sentiment": "frustrated",
+    "escalation_signals": [],
+    "desired_outcome": "a replacement",
+}
+
+
+@dataclass
+class Fault:
+    """One scripted answer. kind: ok, status, hang, content, refusal, length."""
+
+    kind: str = "ok"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    seconds: float = 0.0
+    content: str | None = None
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class FakeOpenAI:
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.script: deque[Fault] = deque()
+        self.requests: list[Recorded] = []
+        self.draft = dict(GOOD_DRAFT)
+        self.classification = dict(GOOD_CLASSIFICATION)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def then(self, *faults: Fault) -> FakeOpenAI:
+        self.script.extend(faults)
+        return self
+
+    def _next(self) -> Fault:
+        with self._lock:
+            return self.script.popleft() if self.script else Fault()
+
+    def _answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
+        text = json.dumps(body.get("response_format") or {}) + json.dumps(
+            body.get("messages") or []
+        )
+        return (
+            self.classification if '"category"' in text and "meta_goal" not in text else self.draft
+        )
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                self._json(
+                    200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
+                )
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with fake._lock:
+                    fake.requests.append(Recorded(self.path, dict(self.headers), body))
+                fault = fake._next()
+                if fake.latency:
+                    time.sleep(fake.latency)
+                if fault.kind == "hang":
+                    time.sleep(fault.seconds)
+                    return
+                if fault.kind == "status":
+                    self._json(
+                        fault.status,
+                        fault.body or {"error": {"message": "scripted failure"}},
+                        fault.headers,
+                    )
+                    return
+                content: str | None = json.dumps(fake._answer_for(body))
+                finish, refusal = "stop", None
+                if fault.kind == "content":
+                    content = fault.content
+                elif fault.kind == "refusal":
+                    content, refusal = None, fault.content or "I can't help with that."
+                elif fault.kind == "length":
+                    content, finish = (content or "")[:40], "length"
+                usage = {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}
+                if body.get("stream"):
+                    self._stream(content or "", finish, usage, refusal)
+                    return
+                message: dict[str, Any] = {"role": "assistant", "content": content}
+                if refusal:
+                    message["refusal"] = refusal
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "fake-model"),
+                        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                        "usage": usage,
+                    },
+                )
+
+            def _json(
+                self, status: int, payload: Any, headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(
+                self, content: str, finish: str, usage: dict[str, int], refusal: str | None
+            ) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                base = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "fake-model",
+                }
+                pieces = [content[i : i + 7] for i in range(0, len(content), 7)]
+                for piece in pieces:
+                    chunk = {
+                        **base,
+                        "choices": [
+                            {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                        ],
+                    }
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                last_delta = {"refusal": refusal} if refusal else {}
+                end = {
+                    **base,
+                    "choices": [{"index": 0, "delta": last_delta, "finish_reason": finish}],
+                }
+                self.wfile.write(f"data: {json.dumps(end)}\n\n".encode())
+                self.wfile.write(
+                    f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode()
+                )
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        return Handler

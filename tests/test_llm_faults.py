@@ -1,0 +1,255 @@
+"""The openai backend against a scripted fake server: every fault is retried or reported clearly."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+import assistant
+from assistant import BackendError, Settings
+from assistant.llm import LLMClient
+
+from conftest import EXAMPLES, run_cli
+from fake_openai import FakeOpenAI, Fault
+
+EMAIL = (EXAMPLES / "01-lost-parcel.txt").read_text()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+def _assistant(fake: FakeOpenAI, **llm: object) -> tuple[assistant.Assistant, list[float]]:
+    settings = Settings.model_validate(
+        {
+            "backend": "openai",
+            "llm": {"base_url": fake.base_url, "model": "fake-model", "timeout": 2, **llm},
+        }
+    )
+    helper = assistant.Assistant(settings)
+    waits: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        waits.append(seconds)  # the backoff is measured, not waited
+
+    helper._llm = LLMClient(settings.llm, sleep=record_sleep)
+    return helper, waits
+
+
+def test_happy_path_sums_usage_and_sends_one_request_per_step(fake: FakeOpenAI) -> None:
+    helper, _ = _assistant(fake)
+    result = helper.draft(EMAIL)
+    assert result.backend == "openai" and result.model == "fake-model"
+    assert result.reply.startswith("Hi Priya")
+    assert result.lint.ok and result.revisions == 0
+    assert len(fake.requests) == 2  # classify, draft
+    assert result.usage is not None and result.usage.total_tokens == 300
+    first = fake.requests[0].body
+    assert first["response_format"]["type"] == "json_schema"
+    # The email is delimited as untrusted data in the prompt.
+    user = fake.requests[1].body["messages"][1]["content"]
+    assert "<customer_email>" in user and "tablecloth" in user
+
+
+def test_client_retries_are_off_and_tenacity_honours_retry_after(fake: FakeOpenAI) -> None:
+    fake.then(Fault("status", 429, headers={"Retry-After": "7"}), Fault("status", 503))
+    helper, waits = _assistant(fake)
+    result = helper.draft(EMAIL)
+    assert len(fake.requests) == 4  # 429, 503, then classify ok, draft ok
+    assert waits[0] == 7.0
+    assert 0 < waits[1] < 7
+    assert (
+        result.usage is not None and result.usage.total_tokens == 300
+    )  # failed attempts cost nothing
+
+
+def test_hang_past_the_timeout_is_retried(fake: FakeOpenAI) -> None:
+    fake.then(Fault("hang", seconds=1.5))
+    helper, waits = _assistant(fake, timeout=0.5)
+    assert helper.draft(EMAIL).lint.ok
+    assert len(waits) == 1
+
+
+@pytest.mark.parametrize(
+    ("faults", "message"),
+    [
+        (
+            [Fault("status", 429, headers={"Retry-After": "0"})] * 3,
+            "kept rate-limiting the request (429) after 3 attempts",
+        ),
+        ([Fault("status", 401)], "refused the API key (401)"),
+        ([Fault("status", 404)], "has no model named fake-model (404)"),
+        ([Fault("status", 500)] * 3, "failed with HTTP 500 after 3 attempts"),
+        (
+            [Fault("refusal", content="I cannot help with that.")],
+            "refused to answer: I cannot help",
+        ),
+        ([Fault("length")], "cut off at 1200 tokens"),
+        (
+            [Fault("content", content="not json at all")] * 3,
+            "did not return a valid answer after 3 tries",
+        ),
+    ],
+)
+def test_failures_are_one_clear_sentence(
+    fake: FakeOpenAI, faults: list[Fault], message: str
+) -> None:
+    fake.then(*faults)
+    helper, _ = _assistant(fake, max_attempts=3)
+    with pytest.raises(BackendError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        helper.draft(EMAIL)
+
+
+def test_timeouts_exhausted(fake: FakeOpenAI) -> None:
+    fake.then(*[Fault("hang", seconds=1.0)] * 2)
+    helper, _ = _assistant(fake, timeout=0.3, max_attempts=2)
+    with pytest.raises(BackendError, match=r"did not answer within 0.3 s \(2 attempts\)"):
+        helper.classify(EMAIL)
+
+
+@pytest.mark.parametrize("bad", [Fault("content", content="{oops"), Fault("content", content="")])
+def test_malformed_or_empty_answers_are_asked_again(fake: FakeOpenAI, bad: Fault) -> None:
+    fake.then(bad)
+    helper, _ = _assistant(fake)
+    c = helper.classify(EMAIL)
+    assert c.category == "lost_or_missing" and c.backend == "openai"
+    assert len(fake.requests) == 2
+    reask = fake.requests[1].body["messages"][-1]["content"]
+    assert "not valid" in reask
+
+
+def test_unreachable_endpoint() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again at once: nothing listens there
+    settings = Settings.model_validate(
+        {"backend": "openai", "llm": {"base_url": f"http://127.0.0.1:{port}/v1", "max_attempts": 2}}
+    )
+    helper = assistant.Assistant(settings)
+
+    async def no_wait(_: float) -> None:
+        pass
+
+    helper._llm = LLMClient(settings.llm, sleep=no_wait)
+    with pytest.raises(
+        BackendError,
+        match=rf"Cannot reach the LLM endpoint at http://127.0.0.1:{port}/v1 \(2 attempts\)",
+    ):
+        helper.draft(EMAIL)
+
+
+def test_server_without_json_schema_falls_back_to_json_object(fake: FakeOpenAI) -> None:
+    fake.then(
+        Fault(
+            "status",
+            500,
+            body={
+                "error": {
+                    "message": "response_format.type: Input should be 'text' or 'json_object'"
+                }
+            },
+        )
+    )
+    helper, waits = _assistant(fake)
+    helper.draft(EMAIL)
+    kinds = [r.body["response_format"]["type"] for r in fake.requests]
+    assert kinds == [
+        "json_schema",
+        "json_object",
+        "json_object",
+    ]  # remembered after the first step down
+    assert "schema" in fake.requests[1].body["response_format"]
+    assert waits == []  # a refused format is not a transient fault
+
+
+def test_lint_errors_go_back_for_revision(fake: FakeOpenAI) -> None:
+    good = dict(fake.draft)
+    fake.draft = {
+        "meta_goal": good["meta_goal"],
+        "reply": "Our records show it was delivered. " + good["reply"],
+    }
+    helper, _ = _assistant(fake, max_revisions=2)
+    first = helper.draft(EMAIL)
+    assert first.revisions == 2 and not first.lint.ok  # still failing: returned with its findings
+    assert [f.rule for f in first.lint.errors()] == ["doubt-our-records"]
+    revise = fake.requests[2].body["messages"][-1]["content"]
+    assert "doubt-our-records" in revise and "Our records show" in revise
+
+    fake.requests.clear()
+    fake.then(Fault(), Fault())  # classify, first draft: bad; then the good one
+    calls = {"n": 0}
+    original = fake._answer_for
+
+    def improving(body: dict[str, object]) -> dict[str, object]:
+        answer = original(body)
+        if "meta_goal" in answer:
+            calls["n"] += 1
+            return answer if calls["n"] == 1 else good
+        return answer
+
+    fake._answer_for = improving  # type: ignore[method-assign]
+    second = helper.draft(EMAIL)
+    assert second.revisions == 1 and second.lint.ok and second.reply == good["reply"]
+    assert second.usage is not None and second.usage.total_tokens == 450
+
+
+def test_streaming_passes_the_reply_text_as_it_arrives(fake: FakeOpenAI) -> None:
+    helper, _ = _assistant(fake)
+    pieces: list[str] = []
+    result = helper.draft(EMAIL, stream=pieces.append)
+    assert "".join(pieces) == result.reply
+    assert len(pieces) > 3
+    assert fake.requests[1].body["stream"] is True
+    assert result.usage is not None and result.usage.total_tokens == 300
+
+
+def test_async_draft(fake: FakeOpenAI) -> None:
+    import asyncio
+
+    helper, _ = _assistant(fake)
+    result = asyncio.run(helper.adraft(EMAIL))
+    assert result.backend == "openai" and result.lint.ok
+
+
+def test_cli_with_environment_and_flag(fake: FakeOpenAI, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"OPENAI_BASE_URL": fake.base_url, "ASSISTANT_MODEL": "fake-model"}
+    r = run_cli(
+        "draft",
+        "--format",
+        "json",
+        str(EXAMPLES / "01-lost-parcel.txt"),
+        env={**env, "ASSISTANT_BACKEND": "openai"},
+    )
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["backend"] == "openai" and data["usage"]["total_tokens"] == 300
+
+    r = run_cli("classify", "--backend", "openai", str(EXAMPLES / "01-lost-parcel.txt"), env=env)
+    assert r.code == 0 and "lost_or_missing" in r.out
+
+
+def test_cli_failure_keeps_the_pasted_email(fake: FakeOpenAI, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    fake.then(Fault("status", 401))
+    env = {
+        "OPENAI_BASE_URL": fake.base_url,
+        "ASSISTANT_BACKEND": "openai",
+        "ASSISTANT_DATA_DIR": str(tmp_path),
+    }
+    r = run_cli("draft", "-", stdin=EMAIL.encode(), env=env)
+    assert r.code == 1
+    assert r.err.startswith("error: ") and "refused the API key (401)" in r.err
+    assert "Traceback" not in r.err
+    (kept,) = (tmp_path / "unsent").iterdir()
+    assert kept.read_text() == EMAIL
+    assert str(kept) in r.err
+
+
+def test_no_key_for_the_default_openai_endpoint_is_a_config_error() -> None:
+    helper = assistant.Assistant(Settings(backend="openai"))
+    with pytest.raises(assistant.ConfigError, match="OPENAI_API_KEY"):
+        helper.classify(EMAIL)
