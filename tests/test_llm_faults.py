@@ -89,7 +89,7 @@ def test_hang_past_the_timeout_is_retried(fake: FakeOpenAI) -> None:
             [Fault("refusal", content="I cannot help with that.")],
             "refused to answer: I cannot help",
         ),
-        ([Fault("length")], "cut off at 1200 tokens"),
+        ([Fault("length")] * 3, "cut off at 1200 tokens"),
         (
             [Fault("content", content="not json at all")] * 3,
             "did not return a valid answer after 3 tries",

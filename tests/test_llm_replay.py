@@ -1,0 +1,60 @@
+"""The openai backend replayed from cassettes recorded against the real llama.cpp server
+(tests/test_llm_live.py with RECORD_CASSETTES=1). No network: record mode "none"."""
+
+from __future__ import annotations
+
+import pytest
+import vcr
+
+import assistant
+from assistant import Settings, Signal
+from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, vcr_config
+
+REPLAY = vcr.VCR(**vcr_config("none"))
+# Any port: requests match on method and path, and nothing real listens here.
+BASE_URL = "http://127.0.0.1:9/v1"
+
+
+def _assistant(**llm: object) -> assistant.Assistant:
+    return assistant.Assistant(
+        Settings.model_validate(
+            {"backend": "openai", "llm": {"base_url": BASE_URL, "model": LIVE_MODEL, "api_key": RECORDED_KEY,
+                                          "timeout": 120, "max_tokens": 600, "temperature": 0, "seed": 7, **llm}}
+        )
+    )
+
+
+def test_cassettes_hold_no_secrets_and_readable_bodies() -> None:
+    files = sorted(CASSETTES.glob("*.yaml"))
+    assert files, "no cassettes recorded"
+    for path in files:
+        text = path.read_text()
+        assert RECORDED_KEY not in text
+        assert "authorization" not in text.lower()
+        assert "chat.completion" in text  # decoded JSON, not compressed bytes
+
+
+def test_replayed_classification_steps_down_to_json_object_and_merges_signals() -> None:
+    helper = _assistant()
+    with REPLAY.use_cassette(str(CASSETTES / "classify-chargeback.yaml")) as cassette:
+        c = helper.classify((EXAMPLES / "03-cancel-after-dispatch.eml").read_bytes())
+    assert cassette.play_count == len(cassette) == 2  # json_schema refused (500), then json_object
+    assert helper.llm._mode == "json_object"
+    assert c.backend == "openai"
+    assert Signal.chargeback_threat in c.escalation_signals and c.urgency == "high"
+
+
+def test_replayed_draft_counts_every_token_and_revision() -> None:
+    helper = _assistant(max_revisions=1)
+    with REPLAY.use_cassette(str(CASSETTES / "draft-kettle.yaml")) as cassette:
+        result = helper.draft((EXAMPLES / "04-broken-kettle.txt").read_text())
+        requests = [r for r in cassette.requests]
+    assert cassette.all_played
+    answered = [r for r in cassette.responses if r["status"]["code"] == 200]
+    import json
+
+    recorded_tokens = sum(json.loads(r["body"]["string"])["usage"]["total_tokens"] for r in answered)
+    assert result.usage is not None and result.usage.total_tokens == recorded_tokens
+    drafts = len(answered) - 1  # one classification, the rest drafts and revisions
+    assert result.revisions == drafts - 1
+    assert result.model == LIVE_MODEL and len(requests) == len(cassette)
