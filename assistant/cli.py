@@ -252,13 +252,19 @@ def classify(ctx: click.Context, source: str, fmt: str, backend: str | None) -> 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @format_option
+@click.option(
+    "--semantic", is_flag=True, help="Add the semantic layer (needs the [semantic] extra)."
+)
 @click.pass_context
 @_fail_cleanly
-def lint(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> None:
+def lint(ctx: click.Context, sources: tuple[str, ...], fmt: str, semantic: bool) -> None:
     """Lint the reply in each SOURCE (a text file, or - for stdin).
 
     Prints line:col rule-id severity message. Exits 1 when any error finding remains.
     """
+    obj = ctx.ensure_object(dict)
+    if semantic and "assistant" not in obj:
+        obj["assistant"] = Assistant.from_config(obj.get("config"), {("lint", "semantic"): "true"})
     assistant = _assistant(ctx)
     reports = {source: assistant.lint(_read_text(assistant, source)) for source in sources}
     if fmt == "json":

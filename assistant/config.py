@@ -68,6 +68,11 @@ class LintSettings(_Strict):
     """Rule ids that never report."""
     severity: dict[str, Severity] = Field(default_factory=dict)
     """Per-rule severity overrides, e.g. {"vague-commitment" = "error"}."""
+    semantic: bool = False
+    """The semantic layer (sentence embeddings) beside the patterns; needs the [semantic] extra."""
+    semantic_threshold: float = Field(default=0.8, gt=0, lt=1)
+    """Chosen on the project's own examples: the lowest at which no neutral sentence is flagged
+    in leave-one-out (see assistant/lint/semantic.py)."""
 
 
 def data_dir() -> Path:

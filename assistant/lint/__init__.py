@@ -12,6 +12,7 @@ from ..models import Finding, LintReport
 from .context import Context, strip_markers
 from .fastpath import Prefilter
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
+from .semantic import semantic_layer
 from .structure import CHECKS, Situation, amounts_in
 
 __all__ = ["Linter", "Rule", "Situation", "amounts_in", "builtin_rules", "strip_markers"]
@@ -38,6 +39,12 @@ class Linter:
         ]
         self._prefilter = Prefilter([p.source for p in self._patterns])
         self._structure = [c.rule for c in self.rules if c.rule.kind == "structure"]
+        self._ignored = ignored
+        self._semantic = (
+            semantic_layer(self.settings.lint.semantic_threshold)
+            if self.settings.lint.semantic
+            else None
+        )
 
     def lint(self, text: str, *, allowed_amounts: frozenset[float] = frozenset()) -> LintReport:
         normal = text.translate(_APOSTROPHES) if _CURLY.search(text) else text
@@ -57,6 +64,8 @@ class Linter:
                 found.append(
                     self._finding(rule, text, ctx, start, end, pattern.suggestion, "pattern")
                 )
+        if self._semantic is not None:
+            found.extend(self._semantic_findings(text, ctx, found))
         situation = Situation(policy=self.settings.policy, allowed_amounts=allowed_amounts)
         for rule in self._structure:
             for start, end in CHECKS[rule.id](normal, ctx, situation):
@@ -65,6 +74,33 @@ class Linter:
                         self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
                     )
         return LintReport(findings=_dedupe(found))
+
+    def _semantic_findings(self, text: str, ctx: Context, found: list[Finding]) -> list[Finding]:
+        assert self._semantic is not None
+        # What the patterns already caught in a sentence, the semantic layer does not repeat.
+        covered = {(f.category, ctx.sentence(f.start, f.end)[0]) for f in found}
+        findings = []
+        for hit in self._semantic.check(ctx.text, ctx, covered):
+            family = hit.family
+            if family.id in self._ignored or ctx.is_suppressed(family.id, hit.start):
+                continue
+            line, column = ctx.line_col(hit.start)
+            findings.append(
+                Finding(
+                    rule=family.id,
+                    category=family.category,
+                    severity=self._severity.get(family.id, family.severity),
+                    start=hit.start,
+                    end=hit.end,
+                    text=text[hit.start : hit.end],
+                    message=f"{family.message} (semantic layer: {hit.probability:.0%} alike)",
+                    suggestion=family.suggestion,
+                    layer="semantic",
+                    line=line,
+                    column=column,
+                )
+            )
+        return findings
 
     @staticmethod
     def _excepted(compiled: CompiledRule, ctx: Context, start: int, end: int) -> bool:
