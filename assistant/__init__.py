@@ -28,6 +28,7 @@ from .models import (
     Usage,
 )
 from .pipeline import Assistant, Text
+from .review import ApprovalError, AuditLog, Record, Review
 
 __version__ = "0.1.0"
 
@@ -53,8 +54,10 @@ def draft(text: Text) -> DraftResult:
 
 
 __all__ = [
+    "ApprovalError",
     "Assistant",
     "AssistantError",
+    "AuditLog",
     "BackendError",
     "Category",
     "Classification",
@@ -71,6 +74,8 @@ __all__ = [
     "LintReport",
     "LintSettings",
     "Policy",
+    "Record",
+    "Review",
     "Settings",
     "Signal",
     "TemplateError",

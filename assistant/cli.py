@@ -10,6 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,8 +22,10 @@ from rich.markup import escape
 from . import __version__, intake
 from .config import data_dir
 from .errors import AssistantError, BackendError, InputError
-from .models import Classification, DraftResult, Email, LintReport
+from .models import Category, Classification, DraftResult, Email, LintReport
 from .pipeline import Assistant
+from .review import ApprovalError, terminal
+from .review.store import export
 
 LINT_SCHEMA = "assistant.lint/1"
 CLASSIFY_SCHEMA = "assistant.classify/1"
@@ -186,16 +189,52 @@ def main(ctx: click.Context, config: str | None) -> None:
 @click.argument("source")
 @format_option
 @backend_option
+@click.option(
+    "--approve", is_flag=True, help="Approve without a terminal: if lint is clean (exit 1 if not)."
+)
+@click.option("--override-reason", help="Approve although error findings remain, and record why.")
+@click.option("--agent", help="Who approves (default: config `agent`, else the OS user).")
+@click.option(
+    "--reply-file",
+    type=click.Path(dir_okay=False),
+    help="Approve this edited reply instead (linted first).",
+)
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="Write the approved reply here."
+)
+@click.option("--no-review", is_flag=True, help="Only draft, even on a terminal.")
 @click.pass_context
 @_fail_cleanly
-def draft(ctx: click.Context, source: str, fmt: str, backend: str | None) -> None:
+def draft(
+    ctx: click.Context,
+    source: str,
+    fmt: str,
+    backend: str | None,
+    approve: bool,
+    override_reason: str | None,
+    agent: str | None,
+    reply_file: str | None,
+    out_file: str | None,
+    no_review: bool,
+) -> None:
     """Draft a reply to the complaint in SOURCE (a .txt or .eml file, or - for stdin).
 
-    Exits 1 when the draft still has error findings.
+    On a terminal the agent then reviews it: approve, edit, apply a suggestion, regenerate, dismiss
+    a finding or reject; every step is saved to the audit log. Without a terminal, --approve
+    approves a clean draft and prints the reply for a mail client. Exits 1 while error findings
+    remain.
     """
     assistant = _assistant(ctx, backend)
     email = _read_email(assistant, source, ctx)
     console = _console()
+    scripted = approve or reply_file is not None or override_reason is not None
+    interactive = (
+        not scripted
+        and not no_review
+        and fmt == "text"
+        and sys.stdin.isatty()
+        and sys.stdout.isatty()
+    )
     streamed = fmt == "text" and sys.stdout.isatty() and assistant.settings.backend == "openai"
     if streamed:
         console.rule("reply (writing)")
@@ -204,19 +243,75 @@ def draft(ctx: click.Context, source: str, fmt: str, backend: str | None) -> Non
         result = assistant.draft(email, stream=sink)
     except BackendError as exc:
         raise BackendError(f"{exc}{_keep_pasted(ctx)}") from None
+    if scripted:
+        _approve_scripted(assistant, result, agent, reply_file, override_reason, out_file)
+        return
     if fmt == "json":
         payload = result.model_dump(mode="json", exclude={"email": {"raw"}})
         _print_json({"schema": DRAFT_SCHEMA, **payload})
-    else:
-        if streamed:
-            console.print()
+        sys.exit(0 if result.lint.ok else 1)
+    if streamed:
+        console.print()
+    _print_classification(console, result.classification)
+    console.print(f"\n[bold]meta-goal[/]  {escape(result.meta_goal)}")
+    if not interactive:
         _print_draft(console, result)
-    sys.exit(0 if result.lint.ok else 1)
+        sys.exit(0 if result.lint.ok else 1)
+    review = assistant.review(result, agent=agent)
+    try:
+        record = terminal.run(review, console)
+    except (KeyboardInterrupt, click.Abort):
+        console.print(f"\n[yellow]Saved as pending: record {review.record.id}.[/]")
+        sys.exit(130)
+    if record is None:
+        console.print(f"[yellow]Saved as pending: record {review.record.id}.[/]")
+        sys.exit(1)
+    console.print(f"[green]{record.decision}[/]: record {record.id}")
+    if record.decision == "approved":
+        _deliver(record.final_reply, out_file, console)
+    sys.exit(0 if record.decision == "approved" else 1)
+
+
+def _approve_scripted(
+    assistant: Assistant,
+    result: DraftResult,
+    agent: str | None,
+    reply_file: str | None,
+    override_reason: str | None,
+    out_file: str | None,
+) -> None:
+    review = assistant.review(result, agent=agent)
+    if reply_file is not None:
+        path = Path(reply_file)
+        if not path.is_file():
+            raise InputError(f"{reply_file} does not exist or is not a file.")
+        review.edit(intake.decode(path.read_bytes(), what=reply_file).strip("\n"), "reply file")
+    try:
+        record = review.approve(override_reason)
+    except ApprovalError:
+        err = _err_console()
+        _print_report(err, review.report)
+        err.print(f"Left pending as record {review.record.id}.")
+        raise
+    _err_console().print(f"approved: record {record.id}")
+    _deliver(record.final_reply, out_file, None)
+
+
+def _deliver(reply: str, out_file: str | None, console: Console | None) -> None:
+    """The approved reply, to a file or to stdout, ready for a mail client."""
+    if out_file:
+        Path(out_file).write_text(reply + "\n", encoding="utf-8")
+        if console is not None:
+            console.print(f"Reply written to {out_file}.")
+    else:
+        click.echo(reply)
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_draft(console: Console, result: DraftResult) -> None:
-    _print_classification(console, result.classification)
-    console.print(f"\n[bold]meta-goal[/]  {escape(result.meta_goal)}")
     backend = result.backend + (f" ({result.model})" if result.model else "")
     extra = f", {result.revisions} revision(s)" if result.revisions else ""
     if result.usage:
@@ -298,6 +393,145 @@ def rules(fmt: str) -> None:
         console.print(
             f"[bold]{r.id}[/] [{style}]{r.severity}[/] [dim]{r.category}[/]  {escape(r.message)}"
         )
+
+
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date like 2026-11-22 or 2026-11-22T09:30"
+        ) from None
+
+
+history_filters = [
+    click.option("--agent", help="Only this agent's decisions."),
+    click.option(
+        "--category", type=click.Choice([c.value for c in Category]), help="Only this category."
+    ),
+    click.option("--decision", type=click.Choice(["pending", "approved", "rejected"])),
+    click.option("--since", help="From this date or time (ISO 8601)."),
+    click.option("--until", help="Before this date or time (ISO 8601)."),
+    click.option("--limit", type=int, default=50, show_default=True, help="0 for all."),
+]
+
+
+def _filters(func: F) -> F:
+    for option in reversed(history_filters):
+        func = option(func)
+    return func
+
+
+@main.group(invoke_without_command=True)
+@_filters
+@format_option
+@click.pass_context
+@_fail_cleanly
+def history(
+    ctx: click.Context,
+    agent: str | None,
+    category: str | None,
+    decision: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Recent decisions from the audit log (newest first)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    records = _assistant(ctx).history(
+        agent=agent,
+        category=category,
+        decision=decision,
+        since=_when(since),
+        until=_when(until),
+        limit=limit or None,
+    )
+    if fmt == "json":
+        _print_json({"records": [r.model_dump(mode="json") for r in records]})
+        return
+    console = _console()
+    if not records:
+        console.print("No decisions recorded yet.")
+    for r in records:
+        first_line = r.complaint.strip().splitlines()[0][:60] if r.complaint.strip() else ""
+        console.print(
+            f"{r.id}  {r.created_at:%Y-%m-%d %H:%M}  {r.decision:<8}  {r.agent:<10}  "
+            f"{r.classification.category.value:<28}  {escape(first_line)}"
+        )
+
+
+@history.command("show")
+@click.argument("record_id")
+@format_option
+@click.pass_context
+@_fail_cleanly
+def history_show(ctx: click.Context, record_id: str, fmt: str) -> None:
+    """One decision in full: the email, the classification, every edit and the final reply."""
+    record = _assistant(ctx).audit.get(record_id)
+    if fmt == "json":
+        _print_json(record.model_dump(mode="json"))
+        return
+    console = _console()
+    console.print(
+        f"[bold]{record.id}[/]  {record.decision} by {record.agent}, {record.created_at:%Y-%m-%d %H:%M}"
+    )
+    if record.override_reason:
+        console.print(f"[yellow]override:[/] {escape(record.override_reason)}")
+    if record.reason:
+        console.print(f"[red]rejected:[/] {escape(record.reason)}")
+    _print_classification(console, record.classification)
+    console.rule("complaint")
+    console.print(escape(record.complaint))
+    console.rule(f"first draft ({record.backend}{', ' + record.model if record.model else ''})")
+    console.print(escape(record.first_draft))
+    for edit in record.edits:
+        console.rule(f"{edit.note or 'edit'}  {edit.at:%H:%M:%S}")
+        console.print(escape(edit.text))
+    console.rule("final reply")
+    console.print(escape(record.final_reply))
+    for d in record.dismissed:
+        console.print(f"[dim]dismissed {d.finding.rule} {d.finding.text!r}: {escape(d.reason)}[/]")
+
+
+@history.command("export")
+@_filters
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), help="Write here instead of stdout."
+)
+@click.pass_context
+@_fail_cleanly
+def history_export(
+    ctx: click.Context,
+    agent: str | None,
+    category: str | None,
+    decision: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    fmt: str,
+    out_file: str | None,
+) -> None:
+    """Export decisions as JSON lines or CSV."""
+    records = _assistant(ctx).history(
+        agent=agent,
+        category=category,
+        decision=decision,
+        since=_when(since),
+        until=_when(until),
+        limit=limit or None,
+    )
+    text = export(records, fmt)  # type: ignore[arg-type]
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,9 @@ class Settings(_Strict):
     redact: Literal["always", "remote", "never"] = "remote"
     max_input_bytes: int = Field(default=2_000_000, gt=0)
     audit_db: Path | None = None
+    """The audit log (SQLite); default: audit.sqlite3 in the data directory."""
+    agent: str | None = None
+    """Who approves, for the audit log; default: the operating-system user."""
     company: CompanyProfile = Field(default_factory=CompanyProfile)
     policy: Policy = Field(default_factory=Policy)
     llm: LLMSettings = Field(default_factory=LLMSettings)
@@ -101,6 +104,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "OPENAI_BASE_URL": ("llm", "base_url"),
     "OPENAI_API_KEY": ("llm", "api_key"),
     "ASSISTANT_AUDIT_DB": ("audit_db",),
+    "ASSISTANT_AGENT": ("agent",),
 }
 
 

@@ -7,18 +7,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 from . import intake
 from .classify import classify_offline
 from .classify.llm import aclassify_llm
-from .config import Settings, load_settings
+from .config import Settings, data_dir, load_settings
 from .draft import draft_offline, offline_notes
 from .draft.llm import adraft_llm
 from .lint import Linter, amounts_in
 from .llm import Exchange, LLMClient, StreamSink, run_sync
-from .models import Classification, DraftResult, Email, LintReport
+from .models import Classification, DraftResult, Email, Finding, LintReport
 from .prompts import Prompts, default_prompts
+from .review import AuditLog, Record, Review, default_agent
 
 Text = str | bytes | Email
 
@@ -29,6 +31,7 @@ class Assistant:
         self.prompts = prompts or default_prompts()
         self.linter = Linter(self.settings)
         self._llm: LLMClient | None = None
+        self._audit: AuditLog | None = None
 
     @property
     def llm(self) -> LLMClient:
@@ -131,4 +134,60 @@ class Assistant:
             usage=exchange.usage if exchange.usage_reported else None,
             prompt_version=self.prompts.version,
             notes=[],
+        )
+
+    # review and the audit log
+    @property
+    def audit(self) -> AuditLog:
+        """The audit log, opened (and migrated) on first use."""
+        if self._audit is None:
+            self._audit = AuditLog(self.settings.audit_db or data_dir() / "audit.sqlite3")
+        return self._audit
+
+    def review(self, result: DraftResult, *, agent: str | None = None) -> Review:
+        """Start reviewing a draft: it is saved as pending at once."""
+        return Review(self, result, agent or self.settings.agent or default_agent(), self.audit)
+
+    def approve(
+        self,
+        result: DraftResult,
+        *,
+        reply: str | None = None,
+        agent: str | None = None,
+        override_reason: str | None = None,
+        dismissed: list[tuple[Finding, str]] | None = None,
+    ) -> Record:
+        """Approve a draft (or an edited `reply`, linted again first) and return the stored record.
+        Raises ApprovalError while error findings remain without an override reason."""
+        review = self.review(result, agent=agent)
+        if reply is not None and reply != result.reply:
+            review.edit(reply)
+        for finding, reason in dismissed or []:
+            current = next(
+                (
+                    f
+                    for f in review.report.findings
+                    if f.rule == finding.rule and f.text == finding.text
+                ),
+                None,
+            )
+            if current is not None:
+                review.dismiss(current, reason)
+        return review.approve(override_reason)
+
+    def reject(self, result: DraftResult, reason: str, *, agent: str | None = None) -> Record:
+        return self.review(result, agent=agent).reject(reason)
+
+    def history(
+        self,
+        *,
+        agent: str | None = None,
+        category: str | None = None,
+        decision: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = 50,
+    ) -> list[Record]:
+        return self.audit.query(
+            agent=agent, category=category, decision=decision, since=since, until=until, limit=limit
         )

@@ -1,0 +1,161 @@
+"""Review: a draft is not a reply until an agent approves it.
+
+`Review` holds one draft under review (the current reply, its lint report, dismissed findings and
+every edit) and writes it to the audit log after each change, starting as pending, so a crash,
+Ctrl-C or kill never loses it. The terminal, the scripted CLI flags, the library and the web page
+all drive this one object.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..errors import AssistantError, InputError
+from ..lint import strip_markers
+from ..models import DismissedFinding, DraftResult, Finding, LintReport
+from .store import AuditLog, Edit, Record, _now, new_id
+
+if TYPE_CHECKING:
+    from ..pipeline import Assistant
+
+__all__ = ["ApprovalError", "AuditLog", "Edit", "Record", "Review", "default_agent"]
+
+
+class ApprovalError(AssistantError):
+    """Approval refused: error findings remain and no override reason was given."""
+
+    exit_code = 1
+
+
+def default_agent() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user database entry, e.g. in some containers
+        return "unknown"
+
+
+class Review:
+    def __init__(
+        self, assistant: Assistant, result: DraftResult, agent: str, log: AuditLog
+    ) -> None:
+        self.assistant = assistant
+        self.result = result
+        self.log = log
+        now = _now()
+        self.record = Record(
+            id=new_id(),
+            created_at=now,
+            updated_at=now,
+            agent=agent,
+            decision="pending",
+            email_raw=result.email.raw,
+            complaint=result.email.body,
+            subject=result.email.subject,
+            classification=result.classification,
+            backend=result.backend,
+            model=result.model,
+            prompt_version=result.prompt_version,
+            meta_goal=result.meta_goal,
+            first_draft=result.reply,
+            final_reply=result.reply,
+            findings=result.lint.findings,
+            dismissed=result.lint.dismissed,
+            usage=result.usage,
+            revisions=result.revisions,
+        )
+        self.report = result.lint
+        self._save()
+
+    @property
+    def reply(self) -> str:
+        return self.record.final_reply
+
+    def _save(self) -> None:
+        self.record.updated_at = _now()
+        self.record.findings = self.report.findings
+        self.record.dismissed = self.report.dismissed
+        self.log.save(self.record)
+
+    def _relint(self, reply: str) -> LintReport:
+        report = self.assistant.lint(reply, email=self.result.email)
+        # A dismissal holds while the same rule still matches the same words.
+        for dismissed in self.report.dismissed:
+            match = next(
+                (
+                    f
+                    for f in report.findings
+                    if f.rule == dismissed.finding.rule and f.text == dismissed.finding.text
+                ),
+                None,
+            )
+            if match is not None:
+                report = report.dismiss(match, dismissed.reason)
+        return report
+
+    def edit(self, reply: str, note: str = "edited") -> LintReport:
+        if not reply.strip():
+            raise InputError("The edited reply is empty.")
+        self.report = self._relint(reply)
+        self.record.final_reply = reply
+        self.record.edits.append(Edit(at=_now(), text=reply, note=note))
+        self._save()
+        return self.report
+
+    def apply_suggestion(self, finding: Finding) -> LintReport:
+        if not finding.suggestion:
+            raise InputError(f"{finding.rule} has no suggestion to apply.")
+        reply = self.reply
+        if reply[finding.start : finding.end] != finding.text:
+            raise InputError("The reply changed since that finding; lint it again first.")
+        return self.edit(
+            reply[: finding.start] + finding.suggestion + reply[finding.end :],
+            f"suggestion {finding.rule}",
+        )
+
+    def dismiss(self, finding: Finding, reason: str) -> LintReport:
+        self.report = self.report.dismiss(finding, reason)
+        self._save()
+        return self.report
+
+    def regenerate(self, stream: Callable[[str], None] | None = None) -> LintReport:
+        fresh = self.assistant.draft(self.result.email, stream=stream)
+        self.record.meta_goal = fresh.meta_goal
+        self.record.revisions += fresh.revisions
+        if fresh.usage is not None:
+            self.record.usage = (
+                fresh.usage if self.record.usage is None else self.record.usage + fresh.usage
+            )
+        self.report = LintReport(findings=fresh.lint.findings, dismissed=[])
+        return self.edit(fresh.reply, "regenerated")
+
+    def approve(self, override_reason: str | None = None) -> Record:
+        errors = self.report.errors()
+        if errors and not (override_reason and override_reason.strip()):
+            rules = ", ".join(sorted({f.rule for f in errors}))
+            raise ApprovalError(
+                f"Approval refused: {len(errors)} error finding(s) remain ({rules}); fix them, dismiss them "
+                "with a reason, or approve with an override reason."
+            )
+        self.record.decision = "approved"
+        self.record.override_reason = (
+            override_reason.strip() if errors and override_reason else None
+        )
+        sendable = strip_markers(self.reply)
+        if sendable != self.reply:
+            self.record.edits.append(Edit(at=_now(), text=sendable, note="lint markers removed"))
+            self.record.final_reply = sendable
+        self._save()
+        return self.record
+
+    def reject(self, reason: str) -> Record:
+        if not reason.strip():
+            raise InputError("A rejection needs a reason.")
+        self.record.decision = "rejected"
+        self.record.reason = reason.strip()
+        self._save()
+        return self.record
+
+    def dismissed(self) -> list[DismissedFinding]:
+        return self.report.dismissed
