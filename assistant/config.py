@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 from .models import Severity
@@ -83,8 +84,22 @@ def data_dir() -> Path:
 
 
 class Settings(_Strict):
+    @field_validator("sensitive_patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+        return patterns
+
     backend: Literal["offline", "openai"] = "offline"
     redact: Literal["always", "remote", "never"] = "remote"
+    """Replace customer data with placeholders before any LLM call: always, only for endpoints off
+    this machine (remote), or never."""
+    sensitive_patterns: list[str] = Field(default_factory=list)
+    """Regular expressions for more data to redact, e.g. order or account numbers: ['\\bAC-\\d{6}\\b']."""
     max_input_bytes: int = Field(default=2_000_000, gt=0)
     audit_db: Path | None = None
     """The audit log (SQLite); default: audit.sqlite3 in the data directory."""

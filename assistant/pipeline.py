@@ -16,10 +16,12 @@ from .classify.llm import aclassify_llm
 from .config import Settings, data_dir, load_settings
 from .draft import draft_offline, offline_notes
 from .draft.llm import adraft_llm
+from .intake.facts import extract_facts
 from .lint import Linter, amounts_in
-from .llm import Exchange, LLMClient, StreamSink, run_sync
+from .llm import Exchange, LLMClient, StreamSink, is_loopback, run_sync
 from .models import Classification, DraftResult, Email, Finding, LintReport
 from .prompts import Prompts, default_prompts
+from .redact import Redaction, Redactor, RestoringSink
 from .review import AuditLog, Record, Review, default_agent
 
 Text = str | bytes | Email
@@ -32,6 +34,7 @@ class Assistant:
         self.linter = Linter(self.settings)
         self._llm: LLMClient | None = None
         self._audit: AuditLog | None = None
+        self._redactor = Redactor(self.settings.sensitive_patterns)
 
     @property
     def llm(self) -> LLMClient:
@@ -67,7 +70,40 @@ class Assistant:
         email = self.read(source)
         if self.settings.backend == "offline":
             return classify_offline(email)
-        return await aclassify_llm(email, self.settings, self.prompts, self.llm, Exchange())
+        outgoing, _ = self._outgoing(email)
+        return await aclassify_llm(
+            outgoing, self.settings, self.prompts, self.llm, Exchange(), classify_offline(email)
+        )
+
+    # what leaves this machine
+    def _redacting(self) -> bool:
+        mode = self.settings.redact
+        return mode == "always" or (
+            mode == "remote" and not is_loopback(self.settings.llm.base_url)
+        )
+
+    def _outgoing(self, email: Email) -> tuple[Email, Redaction]:
+        """The email as a model may see it: customer data replaced by placeholders when the
+        configuration says so (the default for any endpoint off this machine)."""
+        redaction = Redaction()
+        if not self._redacting():
+            return email, redaction
+        body = self._redactor.redact(email.body, redaction)
+        subject = self._redactor.redact(email.subject, redaction) if email.subject else None
+        facts = extract_facts(
+            "\n".join(filter(None, [subject, body])), name_hint=email.facts.customer_name
+        )
+        redacted = email.model_copy(
+            update={
+                "body": body,
+                "subject": subject,
+                "raw": "",
+                "quoted": None,
+                "sender_address": None,
+                "facts": facts,
+            }
+        )
+        return redacted, redaction
 
     # lint
     def lint(self, text: str, *, email: Email | None = None) -> LintReport:
@@ -111,23 +147,38 @@ class Assistant:
 
     async def _adraft_llm(self, email: Email, stream: StreamSink | None) -> DraftResult:
         exchange = Exchange()
-        classification = await aclassify_llm(email, self.settings, self.prompts, self.llm, exchange)
-        drafted = await adraft_llm(
-            email,
-            classification,
-            self.settings,
-            self.prompts,
-            self.llm,
-            lambda reply: self.lint(reply, email=email),
-            exchange,
-            stream,
+        outgoing, redaction = self._outgoing(email)
+        classification = await aclassify_llm(
+            outgoing, self.settings, self.prompts, self.llm, exchange, classify_offline(email)
         )
+        # The model sees only redacted facts; the agent's result keeps the real ones.
+        seen = classification.model_copy(update={"facts": outgoing.facts})
+
+        def lint_for_revision(reply: str) -> LintReport:
+            # Lint what the agent will read; send back findings in the model's (redacted) words.
+            report = self.lint(redaction.restore(reply), email=email)
+            if not redaction.active:
+                return report
+            return LintReport(
+                findings=[
+                    f.model_copy(update={"text": self._redactor.redact(f.text, redaction)})
+                    for f in report.findings
+                ]
+            )
+
+        sink = (
+            RestoringSink(redaction, stream) if stream is not None and redaction.active else stream
+        )
+        drafted = await adraft_llm(
+            outgoing, seen, self.settings, self.prompts, self.llm, lint_for_revision, exchange, sink
+        )
+        reply = redaction.restore(drafted.reply)
         return DraftResult(
             email=email,
             classification=classification,
-            meta_goal=drafted.meta_goal,
-            reply=drafted.reply,
-            lint=drafted.lint,
+            meta_goal=redaction.restore(drafted.meta_goal),
+            reply=reply,
+            lint=self.lint(reply, email=email),
             backend="openai",
             model=self.settings.llm.model,
             revisions=drafted.revisions,

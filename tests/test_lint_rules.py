@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import Policy, Settings
+from assistant import CompanyProfile, Policy, Settings
 from assistant.lint import Linter, Rule, builtin_rules
 
 # Structural rules about policy only fire when the policy restricts; examples run under this one.
-EXAMPLE_SETTINGS = Settings(policy=Policy(refund_requires_return=True, max_goodwill_credit=50))
+EXAMPLE_SETTINGS = Settings(
+    policy=Policy(refund_requires_return=True, max_goodwill_credit=50),
+    company=CompanyProfile(
+        website="https://help.northwind.example",
+        support_email="help@northwind.example",
+        phone="+44 20 7946 0000",
+    ),
+)
 RULES = builtin_rules()
 
 

@@ -67,9 +67,16 @@ def merge(model: LLMClassification, offline: Classification) -> Classification:
 
 
 async def aclassify_llm(
-    email: Email, settings: Settings, prompts: Prompts, client: LLMClient, exchange: Exchange
+    email: Email,
+    settings: Settings,
+    prompts: Prompts,
+    client: LLMClient,
+    exchange: Exchange,
+    offline: Classification | None = None,
 ) -> Classification:
-    offline = classify_offline(email)
+    """`email` is what the model sees (redacted when it must be); `offline` is the offline
+    classification of the original, whose signals and facts stay on this machine."""
+    offline = offline or classify_offline(email)
     model = await client.astructured(
         _messages(email, settings, prompts), LLMClassification, exchange=exchange
     )

@@ -7,6 +7,7 @@ import re
 
 from ..config import Settings
 from ..intake.facts import first_name
+from ..lint import amounts_in
 from ..models import Category, Classification, Email, Signal
 from ..prompts import Prompts
 
@@ -40,7 +41,10 @@ def playbook_vars(
     product = facts.products[0] if facts.products else None
     if product and len(facts.products) > 1 and classification.category is Category.lost_or_missing:
         product = None  # "one of two items": naming only the first may name the wrong one
-    amount = facts.amounts[0] if facts.amounts else None
+    # Only an amount the customer says they paid or were charged is named in a reply: any other
+    # (a refund an email claims was "authorised") would be a promise nobody checked.
+    paid = amounts_in(email.body)
+    amount = next((a for a in facts.amounts if _value(a) in paid), None)
     order = facts.order_numbers[0] if facts.order_numbers else None
     policy = settings.policy
     return {
@@ -76,6 +80,14 @@ def playbook_vars(
         else None,
         "language_name": LANGUAGE_NAMES.get(facts.language, facts.language),
     }
+
+
+def _value(amount: str) -> float | None:
+    digits = re.sub(r"[^\d.]", "", amount.replace(",", ""))
+    try:
+        return float(digits)
+    except ValueError:
+        return None
 
 
 def meta_goal(

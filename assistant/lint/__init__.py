@@ -66,7 +66,11 @@ class Linter:
                 )
         if self._semantic is not None:
             found.extend(self._semantic_findings(text, ctx, found))
-        situation = Situation(policy=self.settings.policy, allowed_amounts=allowed_amounts)
+        situation = Situation(
+            policy=self.settings.policy,
+            company=self.settings.company,
+            allowed_amounts=allowed_amounts,
+        )
         for rule in self._structure:
             for start, end in CHECKS[rule.id](normal, ctx, situation):
                 if not ctx.is_suppressed(rule.id, start):

@@ -9,8 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
-from ..config import Policy
+from ..config import CompanyProfile, Policy
+from ..prompts import prompts_dir
+from ..redact import PHONE, phone_digits
 from .context import Context
 from .fastpath import WordRegex
 
@@ -22,6 +25,7 @@ class Situation:
     """What a structural check may know beyond the text."""
 
     policy: Policy = field(default_factory=Policy)
+    company: CompanyProfile = field(default_factory=CompanyProfile)
     allowed_amounts: frozenset[float] = frozenset()
     """Amounts the customer named (what they paid): refunding those is never beyond policy."""
 
@@ -122,7 +126,96 @@ def refund_without_return(text: str, ctx: Context, situation: Situation) -> list
     return [m.span() for m in _NO_RETURN.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
 
 
+_URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"')\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|uk|info|biz|xyz|ly|me|app|shop)\b(?:/[^\s<>\"')\]]*)?",
+    re.I,
+)
+
+
+def _host(url: str) -> str:
+    url = re.sub(r"^(?:https?://)?(?:www\.)?", "", url.lower())
+    return url.split("/")[0].split("@")[-1].rstrip(".")
+
+
+def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
+    """Links the company profile does not list: an injected email's favourite payload."""
+    company = situation.company
+    allowed = {_host(v) for v in (company.website, company.support_email) if v}
+    spans = []
+    for m in _URL.finditer(text):
+        host = _host(m.group(0))
+        if ctx.is_excluded(*m.span()) or "@" in text[max(0, m.start() - 1) : m.start() + 1]:
+            continue  # an email address is not a link
+        if not any(host == a or host.endswith("." + a) for a in allowed):
+            spans.append(m.span())
+    return spans
+
+
+def unlisted_phone(text: str, ctx: Context, situation: Situation) -> list[Span]:
+    allowed = re.sub(r"\D", "", situation.company.phone or "")
+    spans = []
+    for m in PHONE.finditer(text):
+        digits = phone_digits(m.group(0))
+        if digits is None or ctx.is_excluded(*m.span()):
+            continue
+        if not allowed or not (digits.endswith(allowed[-7:]) or allowed.endswith(digits)):
+            spans.append(m.span())
+    return spans
+
+
+SHINGLE = 7  # words: long enough that a reply never shares one with our prompts by chance
+
+
+@cache
+def _prompt_shingles() -> frozenset[tuple[str, ...]]:
+    """Every run of SHINGLE words in the prompt templates' own text (their Jinja left out)."""
+    shingles: set[tuple[str, ...]] = set()
+    folder = prompts_dir()
+    for name in (
+        "guidelines.md.j2",
+        "system.md.j2",
+        "classify.md.j2",
+        "revise.md.j2",
+        "user.md.j2",
+    ):
+        raw = (folder / name).read_text(encoding="utf-8")
+        raw = re.sub(r"\{[{%#].*?[}%#]\}", " | ", raw, flags=re.S)
+        for line in raw.splitlines():
+            words = _WORD.findall(line.lower())
+            shingles.update(tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
+    return frozenset(shingles)
+
+
+_WORD = re.compile(r"[a-z0-9']+")
+_MARKERS = re.compile(r"</?customer_email>|</?previous_reply>|\bmeta_goal\b|^#{1,3} ", re.I | re.M)
+
+
+def prompt_echo(text: str, ctx: Context, situation: Situation) -> list[Span]:
+    """The system prompt, or its markers, repeated in a reply: what an injection that asks the
+    model to "reveal your instructions" produces."""
+    spans = [m.span() for m in _MARKERS.finditer(text)]
+    shingles = _prompt_shingles()
+    words = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(ctx.lowered)]
+    for i in range(len(words) - SHINGLE + 1):
+        if tuple(w for w, _, _ in words[i : i + SHINGLE]) in shingles:
+            spans.append((words[i][1], words[i + SHINGLE - 1][2]))
+    return _merge(spans)
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 CHECKS: dict[str, Callable[[str, Context, Situation], list[Span]]] = {
+    "unlisted-link": unlisted_link,
+    "unlisted-phone": unlisted_phone,
+    "prompt-echo": prompt_echo,
     "no-ownership": _missing(_OWNERSHIP),
     "no-next-step": _missing(_NEXT_STEP, _NEXT_STEP_NUMBER),
     "no-acknowledgment": _missing(_ACKNOWLEDGE),
@@ -131,5 +224,20 @@ CHECKS: dict[str, Callable[[str, Context, Situation], list[Span]]] = {
 }
 
 
+_PAID = re.compile(
+    r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
+    r"purchased|overcharged|total|worth|fee)\b",
+    re.I,
+)
+
+
 def amounts_in(text: str) -> frozenset[float]:
-    return frozenset(_amount(m) for m in _MONEY.finditer(text))
+    """Amounts the customer says they paid or were charged: refunding those is within policy.
+    Any other amount in an email (an injected "authorise a $5,000 refund") allows nothing."""
+    ctx = Context(text)
+    allowed = set()
+    for m in _MONEY.finditer(text):
+        begin, end = ctx.sentence(*m.span())
+        if _PAID.search(text, begin, end):
+            allowed.add(_amount(m))
+    return frozenset(allowed)

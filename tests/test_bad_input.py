@@ -1,0 +1,83 @@
+"""Bad input gets one clear sentence and exit code 2, never a traceback; sizes are refused first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, run_cli
+
+
+def _clear(r) -> None:  # type: ignore[no-untyped-def]
+    assert r.code == 2, (r.code, r.err)
+    assert r.err.startswith("error: ") and len(r.err.strip().splitlines()) == 1
+    assert "Traceback" not in r.err + r.out
+
+
+def test_a_20_mb_paste_is_refused_before_any_work() -> None:
+    r = run_cli("draft", "-", stdin=b"My parcel never arrived. " * 800_000)
+    _clear(r)
+    assert "over the 2,000,000-byte limit" in r.err
+
+
+def test_the_size_limit_is_configurable(tmp_path: Path) -> None:
+    config = tmp_path / "a.toml"
+    config.write_text("max_input_bytes = 100\n")
+    r = run_cli("--config", str(config), "classify", str(EXAMPLES / "01-lost-parcel.txt"))
+    _clear(r)
+    assert "100-byte limit" in r.err
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("garbage.eml", bytes(range(256)) * 40, "binary"),
+        (
+            "headers-only.eml",
+            b"From: a@example.com\nSubject: hi\nContent-Type: image/png\n\n\x89PNG",
+            "no text or HTML body",
+        ),
+        ("empty.txt", b"", "empty"),
+        ("latin1.txt", "Ma commande est arrivée cassée".encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_malformed_files(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    r = run_cli("draft", str(path))
+    _clear(r)
+    assert message in r.err
+
+
+def test_a_folder_is_not_an_email(tmp_path: Path) -> None:
+    r = run_cli("classify", str(tmp_path))
+    _clear(r)
+
+
+def test_html_only_and_non_english_emails_still_draft() -> None:
+    r = run_cli("draft", "--no-review", str(EXAMPLES / "11-html-damaged-stroller.eml"))
+    assert r.code == 0 and "Hi Mei," in r.out
+    r = run_cli(
+        "draft",
+        "--no-review",
+        "-",
+        stdin="Hola, mi pedido llegó roto y nadie me responde.".encode(),
+    )
+    assert r.code == 0 and "offline drafter writes English only" in r.out.replace("\n", " ")
+
+
+def test_unreadable_audit_log_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "audit.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    r = run_cli("history", env={"ASSISTANT_AUDIT_DB": str(bad)})
+    _clear(r)
+    assert "cannot be opened" in r.err
+
+
+def test_bad_sensitive_pattern_in_config(tmp_path: Path) -> None:
+    config = tmp_path / "a.toml"
+    config.write_text("sensitive_patterns = ['(unclosed']\n")
+    r = run_cli("--config", str(config), "lint", "-", stdin=b"hello")
+    _clear(r)
+    assert "not a valid regular expression" in r.err

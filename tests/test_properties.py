@@ -1,0 +1,61 @@
+"""Properties that hold for any text: intake and lint never crash, spans are exact, lint is stable."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import assistant
+from assistant import InputError
+from assistant.intake import parse
+from assistant.lint import Linter, builtin_rules
+
+PHRASES = [e for r in builtin_rules() for e in r.must_flag[:2]] + [
+    "> quoted line\n",
+    "On Mon, 1 Jan 2024, A wrote:\n",
+    '"you must have dropped it"',
+    "<b>html</b>",
+    "Subject: x\n",
+    "From: a@b.c\n\n",
+    "’",
+    "\u0130",
+    "\x00",
+    "\r\n",
+    "!!!",
+    "[Customer Name]",
+]
+mixed = st.lists(st.one_of(st.sampled_from(PHRASES), st.text(max_size=40)), max_size=15).map(
+    "".join
+)
+LINTER = Linter()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mixed, st.text(), st.binary(max_size=400)))
+def test_intake_only_ever_raises_input_error(data: str | bytes) -> None:
+    try:
+        email = parse(data)
+    except InputError:
+        return
+    assert email.body.strip()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mixed, st.text()))
+def test_lint_spans_are_exact_and_lint_is_idempotent(text: str) -> None:
+    report = LINTER.lint(text)
+    for f in report.findings:
+        assert 0 <= f.start <= f.end <= len(text)
+        assert text[f.start : f.end] == f.text
+        assert f.line >= 1 and f.column >= 1
+    assert LINTER.lint(text) == report
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed)
+def test_the_whole_offline_pipeline_never_crashes(text: str) -> None:
+    try:
+        result = assistant.draft(text)
+    except InputError:
+        return
+    assert result.lint.ok
