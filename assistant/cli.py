@@ -5,6 +5,7 @@ Exit codes: 0 clean, 1 lint errors found (or a backend failure), 2 usage or inpu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -18,12 +19,22 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from . import __version__, intake
 from .config import data_dir
 from .errors import AssistantError, BackendError, InputError
+from .llm import RateLimiter
 from .models import Category, Classification, DraftResult, Email, LintReport
 from .pipeline import Assistant
+from .prompts import html_templates
 from .review import ApprovalError, terminal
 from .review.store import export
 
@@ -393,6 +404,131 @@ def rules(fmt: str) -> None:
         console.print(
             f"[bold]{r.id}[/] [{style}]{r.severity}[/] [dim]{r.category}[/]  {escape(r.message)}"
         )
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True))
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Results, one JSON line each.",
+)
+@backend_option
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Drafts in flight.",
+)
+@click.option("--rpm", type=click.IntRange(1), help="At most this many LLM requests per minute.")
+@click.option("--tpm", type=click.IntRange(1), help="At most this many LLM tokens per minute.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    help="Processes for the offline backend (default: one per core).",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False),
+    help="Also write an HTML report here.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="The summary's format.",
+)
+@click.pass_context
+@_fail_cleanly
+def batch(
+    ctx: click.Context,
+    source: str,
+    out_file: str,
+    backend: str | None,
+    concurrency: int,
+    rpm: int | None,
+    tpm: int | None,
+    workers: int | None,
+    report_file: str | None,
+    fmt: str,
+) -> None:
+    """Draft every email in SOURCE (a folder of .eml/.txt files, an mbox file, or a JSONL file with
+    id and text fields) into --out. Re-running with the same --out skips what is done."""
+    from . import batch as runner
+
+    assistant = _assistant(ctx, backend)
+    if rpm or tpm:
+        assistant.llm.limiter = RateLimiter(rpm, tpm)
+    output = runner.Output(out_file)
+    skipped = len(output.done)
+    items = (item for item in runner.read_items(source) if item.id not in output.done)
+    total = runner.count_items(source)
+    todo = None if total is None else max(total - skipped, 0)
+    started = time.perf_counter()
+    show = sys.stderr.isatty()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("drafting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=_err_console(),
+        disable=not show,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("batch", total=todo, rate="")
+
+        async def run() -> None:
+            done = 0
+            async for result in runner.adraft_items(assistant, items, concurrency, workers):
+                output.write(result)
+                done += 1
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                progress.update(task, advance=1, rate=f"{rate:,.1f}/s")
+
+        try:
+            asyncio.run(run())
+        finally:
+            output.close()
+    summary = runner.summarise(out_file)
+    summary.skipped = skipped
+    summary.seconds = time.perf_counter() - started
+    if report_file:
+        page = (
+            html_templates()
+            .get_template("report.html.j2")
+            .render(
+                s=summary, source=source, out=out_file, generated=time.strftime("%Y-%m-%d %H:%M")
+            )
+        )
+        Path(report_file).write_text(page, encoding="utf-8")
+    if fmt == "json":
+        _print_json(summary.model_dump())
+    else:
+        _print_summary(_console(), summary)
+    sys.exit(0 if summary.failed == 0 else 1)
+
+
+def _print_summary(console: Console, s: Any) -> None:
+    console.print(
+        f"[bold]{s.drafted}[/] drafted, {s.failed} failed, {s.skipped} already done; "
+        f"{s.lint_clean} lint clean ({s.lint_rate:.0%}), {s.revisions} revisions, {s.tokens} tokens, "
+        f"{s.seconds:.1f} s"
+    )
+    for title, counts in (
+        ("categories", s.categories),
+        ("urgency", s.urgency),
+        ("signals", s.signals),
+        ("failures", s.errors),
+    ):
+        if counts:
+            console.print(f"[bold]{title}[/]: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _when(value: str | None) -> datetime | None:

@@ -8,12 +8,14 @@ is summed across attempts, and Retry-After is honoured.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import json
 import random
 import re
 import ssl
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -63,15 +65,50 @@ class Exchange:
     usage: Usage = field(default_factory=Usage)
     usage_reported: bool = False
 
-    def add(self, usage: Any) -> None:
+    def add(self, usage: Any, limiter: RateLimiter | None = None) -> None:
         if usage is None:
             return
+        if limiter is not None:
+            limiter.record(getattr(usage, "total_tokens", 0) or 0)
         self.usage_reported = True
         self.usage = self.usage + Usage(
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             total_tokens=getattr(usage, "total_tokens", 0) or 0,
         )
+
+
+class RateLimiter:
+    """Requests per minute and tokens per minute over a sliding minute, shared by every draft a
+    batch runs at once."""
+
+    def __init__(self, rpm: int | None = None, tpm: int | None = None) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self._requests: collections.deque[float] = collections.deque()
+        self._tokens: collections.deque[tuple[float, int]] = collections.deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._requests and now - self._requests[0] >= 60:
+                    self._requests.popleft()
+                while self._tokens and now - self._tokens[0][0] >= 60:
+                    self._tokens.popleft()
+                waits = []
+                if self.rpm and len(self._requests) >= self.rpm:
+                    waits.append(60 - (now - self._requests[0]))
+                if self.tpm and sum(t for _, t in self._tokens) >= self.tpm:
+                    waits.append(60 - (now - self._tokens[0][0]))
+                if not waits:
+                    self._requests.append(now)
+                    return
+                await asyncio.sleep(max(0.01, min(waits)))
+
+    def record(self, tokens: int) -> None:
+        if tokens:
+            self._tokens.append((time.monotonic(), tokens))
 
 
 class _Reask(Exception):
@@ -137,6 +174,7 @@ class LLMClient:
             weakref.WeakKeyDictionary()
         )
         self.requests = 0  # every HTTP request sent, for the overhead benchmark and tests
+        self.limiter: RateLimiter | None = None
 
     def _client(self) -> openai.AsyncOpenAI:
         # One client per event loop (a connection pool belongs to the loop it was made in), reused
@@ -249,6 +287,8 @@ class LLMClient:
         try:
             async for attempt in retrying:
                 with attempt:
+                    if self.limiter is not None:
+                        await self.limiter.acquire()
                     exchange.attempts += 1
                     self.requests += 1
                     return await self._once(
@@ -305,7 +345,7 @@ class LLMClient:
         # client.post sends the body as it is: chat.completions.create would first run its typed
         # transform over every message and the schema, about 3 ms a request for nothing.
         response = await client.post(_COMPLETIONS, cast_to=ChatCompletion, body=request)
-        exchange.add(response.usage)
+        exchange.add(response.usage, self.limiter)
         if not response.choices:
             raise _Reask("the answer had no choices", "")
         choice = response.choices[0]
@@ -332,7 +372,7 @@ class LLMClient:
         )
         async for chunk in stream:
             if getattr(chunk, "usage", None):
-                exchange.add(chunk.usage)
+                exchange.add(chunk.usage, self.limiter)
             for choice in chunk.choices or []:
                 delta = choice.delta
                 if delta is not None and delta.content:

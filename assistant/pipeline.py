@@ -7,10 +7,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from . import intake
+from .batch import BatchResult, Item, adraft_items
 from .classify import classify_offline
 from .classify.llm import aclassify_llm
 from .config import Settings, data_dir, load_settings
@@ -186,6 +188,22 @@ class Assistant:
             prompt_version=self.prompts.version,
             notes=[],
         )
+
+    async def adraft_many(
+        self, texts: Iterable[Text | tuple[str, Text]], *, concurrency: int = 8
+    ) -> AsyncIterator[BatchResult]:
+        """Draft many complaints, yielding each result as it finishes (not in input order).
+        Items are texts (ids are their positions) or (id, text) pairs; a failed item is yielded
+        with its error and does not stop the rest."""
+
+        def items() -> Iterator[Item]:
+            for number, entry in enumerate(texts):
+                item_id, text = entry if isinstance(entry, tuple) else (str(number), entry)
+                data = text.raw if isinstance(text, Email) else text
+                yield Item(id=item_id, data=data)
+
+        async for result in adraft_items(self, items(), concurrency):
+            yield result
 
     # review and the audit log
     @property

@@ -84,3 +84,13 @@ def _folder_version(folder: Path) -> str:
 @cache
 def default_prompts() -> Prompts:
     return Prompts()
+
+
+@cache
+def html_templates() -> jinja2.Environment:
+    """The HTML pages and reports (assistant/templates), escaped: customer text is data."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_PACKAGE / "templates")),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+    )

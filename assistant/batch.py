@@ -1,0 +1,288 @@
+"""Batch drafting: a folder, an mbox or a JSONL export in; one JSON line per email out.
+
+Inputs are streamed, never loaded whole. Each result line is written whole with one append and
+flushed, so a run killed half-way loses nothing already written and leaves no half line; running
+again with the same output skips the ids already done. The openai backend drafts concurrently on
+the async client (bounded by --concurrency and the request and token limits); the offline backend
+uses a process per core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mailbox
+import os
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from .errors import AssistantError, InputError
+from .models import DraftResult
+
+if TYPE_CHECKING:
+    from .config import Settings
+    from .pipeline import Assistant
+
+
+class Item(BaseModel):
+    id: str
+    data: bytes | str
+
+
+class BatchResult(BaseModel):
+    """One output line."""
+
+    id: str
+    classification: dict[str, Any] | None = None
+    meta_goal: str | None = None
+    reply: str | None = None
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    lint_ok: bool | None = None
+    backend: str | None = None
+    model: str | None = None
+    usage: dict[str, int] | None = None
+    revisions: int = 0
+    error: str | None = None
+
+    @classmethod
+    def of(cls, item_id: str, result: DraftResult) -> BatchResult:
+        return cls(
+            id=item_id,
+            classification=result.classification.model_dump(mode="json", exclude={"cues"}),
+            meta_goal=result.meta_goal,
+            reply=result.reply,
+            findings=[f.model_dump(mode="json") for f in result.lint.findings],
+            lint_ok=result.lint.ok,
+            backend=result.backend,
+            model=result.model,
+            usage=result.usage.model_dump() if result.usage else None,
+            revisions=result.revisions,
+        )
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+
+def read_items(source: str | Path) -> Iterator[Item]:
+    """Items from a folder of .eml/.txt files, an mbox file, or a JSONL file with id and text
+    (or email) fields, one at a time."""
+    path = Path(source)
+    if path.is_dir():
+        return _folder(path)
+    if not path.is_file():
+        raise InputError(f"{source} does not exist.")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return _jsonl(path)
+    with path.open("rb") as f:
+        head = f.read(5)
+    if head == b"From ":
+        return _mbox(path)
+    raise InputError(f"{source} is not a folder, an mbox file or a .jsonl file.")
+
+
+def count_items(source: str | Path) -> int | None:
+    """How many items, cheaply (for the progress bar's ETA); None when counting costs a read."""
+    path = Path(source)
+    if path.is_dir():
+        return sum(1 for p in path.iterdir() if p.suffix.lower() in (".eml", ".txt"))
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open("rb") as f:
+            return sum(1 for line in f if line.strip())
+    return None
+
+
+def _folder(path: Path) -> Iterator[Item]:
+    for file in sorted(path.iterdir()):
+        if file.suffix.lower() in (".eml", ".txt") and file.is_file():
+            yield Item(id=file.stem, data=file.read_bytes())
+
+
+def _jsonl(path: Path) -> Iterator[Item]:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text = row.get("text", row.get("email"))
+                item_id = str(row.get("id", number))
+            except (json.JSONDecodeError, AttributeError):
+                yield Item(id=f"line-{number}", data=b"")
+                continue
+            yield Item(id=item_id, data=text if isinstance(text, str) else "")
+
+
+def _mbox(path: Path) -> Iterator[Item]:
+    for number, message in enumerate(mailbox.mbox(path), start=1):
+        item_id = str(message.get("Message-ID") or f"message-{number}").strip("<> ")
+        yield Item(id=item_id, data=message.as_bytes())
+
+
+# Writing ---------------------------------------------------------------------------------------
+
+
+class Output:
+    """Append-only JSONL: whole lines, flushed one by one, resumable."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.done: set[str] = set()
+        if self.path.exists():
+            self._recover()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _recover(self) -> None:
+        data = self.path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            # A line cut off by a kill: dropped, so it is drafted again.
+            with self.path.open("r+b") as f:
+                f.truncate(end)
+        for line in data[:end].splitlines():
+            try:
+                self.done.add(str(json.loads(line)["id"]))
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+
+    def write(self, result: BatchResult) -> None:
+        line = (result.model_dump_json() + "\n").encode("utf-8")
+        os.write(self._fd, line)  # one append per line: never interleaved, never half-written by us
+        self.done.add(result.id)
+
+    def close(self) -> None:
+        os.fsync(self._fd)
+        os.close(self._fd)
+
+
+# Drafting --------------------------------------------------------------------------------------
+
+
+def _draft_one(helper: Assistant, item: Item) -> BatchResult:
+    try:
+        return BatchResult.of(item.id, helper.draft(item.data))
+    except AssistantError as exc:
+        return BatchResult(id=item.id, error=str(exc))
+
+
+_WORKER: Assistant | None = None
+
+
+def _worker_init(settings: Settings) -> None:
+    global _WORKER
+    from .pipeline import Assistant
+
+    _WORKER = Assistant(settings)
+
+
+def _worker_draft(item: Item) -> BatchResult:
+    assert _WORKER is not None
+    return _draft_one(_WORKER, item)
+
+
+async def adraft_items(
+    helper: Assistant, items: Iterable[Item], concurrency: int, workers: int | None = None
+) -> AsyncIterator[BatchResult]:
+    """Results as they finish. At most `concurrency` drafts in flight, so a long input never
+    piles up in memory."""
+    iterator = iter(items)
+    if helper.settings.backend == "offline":
+        workers = workers or os.cpu_count() or 1
+        if workers > 1:
+            async for result in _offline_pool(helper, iterator, workers, concurrency):
+                yield result
+            return
+
+    async def one(item: Item) -> BatchResult:
+        try:
+            return BatchResult.of(item.id, await helper.adraft(item.data))
+        except AssistantError as exc:
+            return BatchResult(id=item.id, error=str(exc))
+
+    pending: set[asyncio.Task[BatchResult]] = set()
+    for item in iterator:
+        pending.add(asyncio.ensure_future(one(item)))
+        if len(pending) >= concurrency:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                yield task.result()
+    while pending:
+        finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in finished:
+            yield task.result()
+
+
+async def _offline_pool(
+    helper: Assistant, items: Iterator[Item], workers: int, concurrency: int
+) -> AsyncIterator[BatchResult]:
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_init, initargs=(helper.settings,)
+    ) as pool:
+        pending: set[asyncio.Future[BatchResult]] = set()
+        window = max(concurrency, workers * 4)
+        for item in items:
+            pending.add(loop.run_in_executor(pool, _worker_draft, item))
+            if len(pending) >= window:
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        while pending:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+
+
+# Summary ---------------------------------------------------------------------------------------
+
+
+class Summary(BaseModel):
+    drafted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lint_clean: int = 0
+    revisions: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    categories: dict[str, int] = Field(default_factory=dict)
+    urgency: dict[str, int] = Field(default_factory=dict)
+    signals: dict[str, int] = Field(default_factory=dict)
+    errors: dict[str, int] = Field(default_factory=dict)
+
+    def add(self, result: BatchResult) -> None:
+        if result.error is not None:
+            self.failed += 1
+            reason = result.error.split(":")[0][:80]
+            self.errors[reason] = self.errors.get(reason, 0) + 1
+            return
+        self.drafted += 1
+        self.lint_clean += bool(result.lint_ok)
+        self.revisions += result.revisions
+        self.tokens += (result.usage or {}).get("total_tokens", 0)
+        c = result.classification or {}
+        for counter, key in (
+            (self.categories, c.get("category")),
+            (self.urgency, c.get("urgency")),
+        ):
+            if key:
+                counter[key] = counter.get(key, 0) + 1
+        for signal in c.get("escalation_signals", []):
+            self.signals[signal] = self.signals.get(signal, 0) + 1
+
+    @property
+    def lint_rate(self) -> float:
+        return self.lint_clean / self.drafted if self.drafted else 0.0
+
+
+def summarise(path: str | Path) -> Summary:
+    """The summary of a whole output file (what a resumed run reports covers every line)."""
+    summary = Summary()
+    with Path(path).open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                summary.add(BatchResult.model_validate_json(line))
+    return summary
