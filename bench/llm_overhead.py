@@ -10,46 +10,18 @@ plus its own handling, measured by the server)
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _servers import ROOT, fake_server, server_seconds
 
 import assistant
 from assistant import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
-TESTS = ROOT / "tests"
-
-
-@contextlib.contextmanager
-def fake_server(latency: float) -> Iterator[str]:
-    """The fake OpenAI server in a second process, so it never competes with the client for the GIL."""
-    proc = subprocess.Popen(
-        [sys.executable, str(TESTS / "fake_openai.py"), "--latency", str(latency)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=10)
-
-
-def server_seconds(base_url: str) -> list[float]:
-    with urllib.request.urlopen(base_url.removesuffix("/v1") + "/_stats") as response:
-        return list(json.load(response)["seconds"])
 
 
 def main() -> None:
