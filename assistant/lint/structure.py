@@ -10,12 +10,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
+
+import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from ..config import CompanyProfile, Policy
 from ..prompts import prompts_dir
 from ..redact import PHONE, phone_digits
 from .context import Context
-from .fastpath import WordRegex
+from .fastpath import WordRegex, required_sets
 
 Span = tuple[int, int]
 
@@ -88,9 +91,14 @@ def _whole(text: str) -> Span:
 
 
 def _missing(*patterns: WordRegex) -> Callable[[str, Context, Situation], list[Span]]:
+    # Words at least one of which any match contains: when none occurs, nothing can match.
+    needed = [lit for p in patterns for req in required_sets(p.pattern)[:1] for lit in req]
+
     def check(text: str, ctx: Context, _: Situation) -> list[Span]:
         if text.count(" ") + text.count("\n") + 1 < MIN_WORDS:
             return []
+        if not any(lit in ctx.lowered for lit in needed):
+            return [_whole(text)]
         found = any(
             not ctx.is_excluded(*m.span())
             for pattern in patterns
@@ -176,9 +184,10 @@ SHINGLE = 7  # words: long enough that a reply never shares one with our prompts
 
 
 @cache
-def _prompt_shingles() -> frozenset[tuple[str, ...]]:
-    """Every run of SHINGLE words in the prompt templates' own text (their Jinja left out)."""
-    shingles: set[tuple[str, ...]] = set()
+def _echo_automaton() -> Any:
+    """Every stretch of SHINGLE words in the prompt templates' own text (their Jinja left out),
+    lowercased as written, in one Aho-Corasick automaton: one pass over a reply finds them all."""
+    automaton = ahocorasick.Automaton()
     folder = prompts_dir()
     for name in (
         "guidelines.md.j2",
@@ -188,11 +197,14 @@ def _prompt_shingles() -> frozenset[tuple[str, ...]]:
         "user.md.j2",
     ):
         raw = (folder / name).read_text(encoding="utf-8")
-        raw = re.sub(r"\{[{%#].*?[}%#]\}", " | ", raw, flags=re.S)
+        raw = re.sub(r"\{[{%#].*?[}%#]\}", "\n", raw, flags=re.S).lower()
         for line in raw.splitlines():
-            words = _WORD.findall(line.lower())
-            shingles.update(tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1))
-    return frozenset(shingles)
+            words = list(_WORD.finditer(line))
+            for k in range(len(words) - SHINGLE + 1):
+                key = line[words[k].start() : words[k + SHINGLE - 1].end()]
+                automaton.add_word(key, len(key))
+    automaton.make_automaton()
+    return automaton
 
 
 _WORD = re.compile(r"[a-z0-9']+")
@@ -202,24 +214,16 @@ _MARKERS = re.compile(r"</?customer_email>|</?previous_reply>|\bmeta_goal\b|^#{1
 def prompt_echo(text: str, ctx: Context, situation: Situation) -> list[Span]:
     """The system prompt, or its markers, repeated in a reply: what an injection that asks the
     model to "reveal your instructions" produces."""
-    spans = (
-        [m.span() for m in _MARKERS.finditer(text)]
-        if "<" in text or "meta_goal" in text or "#" in text
-        else []
-    )
-    shingles = _prompt_shingles()
-    matches = list(_WORD.finditer(ctx.lowered))
-    words = [m.group(0) for m in matches]
-    first_words = _shingle_starts()
-    for i in range(len(words) - SHINGLE + 1):
-        if words[i] in first_words and tuple(words[i : i + SHINGLE]) in shingles:
-            spans.append((matches[i].start(), matches[i + SHINGLE - 1].end()))
+    markers = "<" in text or "meta_goal" in text or "#" in text
+    spans = [m.span() for m in _MARKERS.finditer(text)] if markers else []
+    lowered = ctx.lowered
+    for end, length in _echo_automaton().iter(lowered):
+        begin = end - length + 1
+        before = lowered[begin - 1] if begin else " "
+        after = lowered[end + 1] if end + 1 < len(lowered) else " "
+        if not (before.isalnum() or after.isalnum()):
+            spans.append((begin, end + 1))
     return _merge(spans)
-
-
-@cache
-def _shingle_starts() -> frozenset[str]:
-    return frozenset(s[0] for s in _prompt_shingles())
 
 
 def _merge(spans: list[Span]) -> list[Span]:
