@@ -531,6 +531,32 @@ def _print_summary(console: Console, s: Any) -> None:
             console.print(f"[bold]{title}[/]: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@main.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Any address other than loopback needs the token.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.pass_context
+@_fail_cleanly
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the local web page and its JSON API (/api/..., OpenAPI at /docs)."""
+    import uvicorn
+
+    from .web import access_token, create_app
+
+    assistant = _assistant(ctx)
+    token = access_token(host, assistant.settings.web_token)
+    app = create_app(assistant, token=token)
+    where = f"http://{host}:{port}/"
+    click.echo(f"Serving on {where}" + (f"?token={token}" if token else ""), err=True)
+    if token:
+        click.echo(f"Every request needs the token: Authorization: Bearer {token}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def _when(value: str | None) -> datetime | None:
     if not value:
         return None

@@ -105,6 +105,8 @@ class Settings(_Strict):
     """The audit log (SQLite); default: audit.sqlite3 in the data directory."""
     agent: str | None = None
     """Who approves, for the audit log; default: the operating-system user."""
+    web_token: str | None = None
+    """The token `assistant serve` requires when bound beyond loopback; default: a fresh one."""
     company: CompanyProfile = Field(default_factory=CompanyProfile)
     policy: Policy = Field(default_factory=Policy)
     llm: LLMSettings = Field(default_factory=LLMSettings)

@@ -1,0 +1,225 @@
+"""The local web page and its JSON API: the same pipeline, review and audit log as the CLI.
+
+Binds 127.0.0.1 by default. Bound to any other address, every request must carry the token (an
+`Authorization: Bearer` header, or `?token=` for the page). Pasted email text is data: the page
+renders it with textContent only, and the server's templates escape everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from datetime import datetime
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from ..errors import AssistantError, BackendError, ConfigError, InputError
+from ..models import Classification, DraftResult, LintReport
+from ..pipeline import Assistant
+from ..prompts import html_templates
+from ..review import ApprovalError, Record, Review
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class EmailIn(BaseModel):
+    email: str = Field(description="The complaint: pasted text or a whole .eml file's contents.")
+
+
+class LintIn(BaseModel):
+    text: str
+    record_id: str | None = Field(
+        default=None, description="The draft under review, for its email's context."
+    )
+
+
+class DraftOut(BaseModel):
+    record_id: str
+    result: DraftResult
+
+
+class DismissIn(BaseModel):
+    rule: str
+    text: str
+    reason: str
+
+
+class ApproveIn(BaseModel):
+    record_id: str
+    reply: str
+    override_reason: str | None = None
+    dismissed: list[DismissIn] = Field(default_factory=list)
+    agent: str | None = None
+
+
+class RejectIn(BaseModel):
+    record_id: str
+    reason: str
+
+
+class RecordId(BaseModel):
+    record_id: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+
+
+def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Complaint reply assistant",
+        description="Classify complaints, draft guideline-following replies, lint them, and record the agent's decision.",
+        version="1",
+    )
+    reviews: dict[str, Review] = {}
+    limit = assistant.settings.max_input_bytes * 2  # JSON escaping can double a pasted email
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        if token is not None and not request.url.path.startswith("/static/"):
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            given = given or request.query_params.get("token", "")
+            if not hmac.compare_digest(given, token):
+                return JSONResponse(
+                    {
+                        "error": "This page needs its access token (printed when the server started)."
+                    },
+                    401,
+                )
+        size = request.headers.get("content-length")
+        if size and size.isdigit() and int(size) > limit:
+            return JSONResponse(
+                {"error": f"The request is {int(size):,} bytes, over the {limit:,}-byte limit."},
+                413,
+            )
+        response: Response = await call_next(request)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return JSONResponse(
+            {
+                "error": f"The request is not valid: {where or 'body'}: {first.get('msg', 'invalid')}."
+            },
+            422,
+        )
+
+    @app.exception_handler(AssistantError)
+    async def failed(_: Request, exc: AssistantError) -> JSONResponse:
+        status = (
+            502 if isinstance(exc, BackendError) else 409 if isinstance(exc, ApprovalError) else 400
+        )
+        if isinstance(exc, ConfigError):
+            status = 500
+        return JSONResponse({"error": str(exc)}, status)
+
+    def review_of(record_id: str) -> Review:
+        review = reviews.get(record_id)
+        if review is None:
+            raise InputError(
+                f"No draft {record_id} is open here; draft it again (it is kept in history as pending)."
+            )
+        return review
+
+    responses: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorOut} for code in (400, 413, 422, 502)
+    }
+
+    @app.post("/api/classify", response_model=Classification, responses=responses)
+    async def classify(body: EmailIn) -> Classification:
+        return await assistant.aclassify(body.email)
+
+    @app.post("/api/draft", response_model=DraftOut, responses=responses)
+    async def draft(body: EmailIn) -> DraftOut:
+        result = await assistant.adraft(body.email)
+        review = await asyncio.to_thread(assistant.review, result)
+        reviews[review.record.id] = review
+        return DraftOut(record_id=review.record.id, result=result)
+
+    @app.post("/api/lint", response_model=LintReport, responses=responses)
+    async def lint(body: LintIn) -> LintReport:
+        if len(body.text.encode("utf-8", "surrogatepass")) > assistant.settings.max_input_bytes:
+            raise InputError("The reply is over the size limit.")
+        email = reviews[body.record_id].result.email if body.record_id in reviews else None
+        return assistant.lint(body.text, email=email)
+
+    @app.post(
+        "/api/approve", response_model=Record, responses={**responses, 409: {"model": ErrorOut}}
+    )
+    async def approve(body: ApproveIn) -> Record:
+        review = review_of(body.record_id)
+        if body.agent:
+            review.record.agent = body.agent
+        if body.reply != review.reply:
+            review.edit(body.reply)
+        for d in body.dismissed:
+            finding = next(
+                (f for f in review.report.findings if f.rule == d.rule and f.text == d.text), None
+            )
+            if finding is not None:
+                review.dismiss(finding, d.reason)
+        record = review.approve(body.override_reason)
+        reviews.pop(body.record_id, None)
+        return record
+
+    @app.post("/api/reject", response_model=Record, responses=responses)
+    async def reject(body: RejectIn) -> Record:
+        record = review_of(body.record_id).reject(body.reason)
+        reviews.pop(body.record_id, None)
+        return record
+
+    @app.post("/api/regenerate", response_model=DraftOut, responses=responses)
+    async def regenerate(body: RecordId) -> DraftOut:
+        review = review_of(body.record_id)
+        await asyncio.to_thread(review.regenerate)
+        result = review.result.model_copy(update={"reply": review.reply, "lint": review.report})
+        return DraftOut(record_id=review.record.id, result=result)
+
+    @app.get("/api/history", response_model=list[Record])
+    async def history(
+        agent: str | None = None,
+        category: str | None = None,
+        decision: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Record]:
+        return assistant.history(
+            agent=agent, category=category, decision=decision, since=since, limit=limit
+        )
+
+    pages = html_templates()
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> str:
+        return pages.get_template("index.html.j2").render(company=assistant.settings.company)
+
+    @app.get("/history", response_class=HTMLResponse, include_in_schema=False)
+    async def history_page(decision: str | None = None) -> str:
+        records = assistant.history(decision=decision, limit=100)
+        return pages.get_template("history.html.j2").render(
+            records=records, company=assistant.settings.company
+        )
+
+    static = files("assistant.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app
+
+
+def access_token(host: str, configured: str | None) -> str | None:
+    """None on loopback; otherwise the configured token, or a fresh one."""
+    if host in LOOPBACK:
+        return None
+    return configured or secrets.token_urlsafe(24)

@@ -1,0 +1,137 @@
+"""The JSON API through the ASGI test client: the same pipeline, review and audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import assistant
+from assistant import Settings
+from assistant.web import access_token, create_app
+
+from conftest import EXAMPLES
+
+BAD = "Our records show it was delivered, so there is nothing we can do."
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    helper = assistant.Assistant(Settings(audit_db=tmp_path / "audit.sqlite3", agent="web"))
+    return TestClient(create_app(helper))
+
+
+def _draft(client: TestClient) -> dict:  # type: ignore[type-arg]
+    r = client.post("/api/draft", json={"email": (EXAMPLES / "04-broken-kettle.txt").read_text()})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_classify_draft_lint_approve_and_history(client: TestClient) -> None:
+    c = client.post("/api/classify", json={"email": "My parcel never arrived."}).json()
+    assert c["category"] == "lost_or_missing"
+    data = _draft(client)
+    assert (
+        data["result"]["classification"]["category"] == "damaged_or_defective"
+        and data["result"]["lint"]["ok"]
+    )
+    lint = client.post("/api/lint", json={"text": BAD, "record_id": data["record_id"]}).json()
+    assert {f["rule"] for f in lint["findings"]} >= {
+        "doubt-our-records",
+        "stonewall-nothing-we-can-do",
+    }
+    refused = client.post("/api/approve", json={"record_id": data["record_id"], "reply": BAD})
+    assert refused.status_code == 409 and "Approval refused" in refused.json()["error"]
+    record = client.post(
+        "/api/approve",
+        json={
+            "record_id": data["record_id"],
+            "reply": BAD,
+            "override_reason": "lead said so",
+            "dismissed": [
+                {
+                    "rule": "doubt-our-records",
+                    "text": "Our records show",
+                    "reason": "asked for the scan",
+                }
+            ],
+        },
+    ).json()
+    assert record["decision"] == "approved" and record["override_reason"] == "lead said so"
+    assert record["dismissed"][0]["reason"] == "asked for the scan"
+    history = client.get("/api/history").json()
+    assert [r["id"] for r in history] == [record["id"]]
+    assert "Decisions" in client.get("/history").text
+
+
+def test_reject_and_regenerate(client: TestClient) -> None:
+    data = _draft(client)
+    again = client.post("/api/regenerate", json={"record_id": data["record_id"]}).json()
+    assert again["record_id"] == data["record_id"] and again["result"]["reply"]
+    record = client.post(
+        "/api/reject", json={"record_id": data["record_id"], "reason": "duplicate"}
+    ).json()
+    assert record["decision"] == "rejected"
+    gone = client.post("/api/approve", json={"record_id": data["record_id"], "reply": "x"})
+    assert gone.status_code == 400 and "draft it again" in gone.json()["error"]
+
+
+def test_errors_are_clear_status_codes(client: TestClient, tmp_path: Path) -> None:
+    assert client.post("/api/draft", json={"email": "   "}).status_code == 400
+    invalid = client.post(
+        "/api/draft", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert invalid.status_code == 422 and invalid.json()["error"].startswith(
+        "The request is not valid"
+    )
+    missing = client.post("/api/draft", json={"mail": "x"})
+    assert missing.status_code == 422 and "email" in missing.json()["error"]
+    huge = client.post("/api/draft", json={"email": "x" * 4_100_000})
+    assert huge.status_code == 413 and "limit" in huge.json()["error"]
+    offline_llm = Settings.model_validate(
+        {
+            "backend": "openai",
+            "audit_db": str(tmp_path / "a.sqlite3"),
+            "llm": {"base_url": "http://127.0.0.1:9/v1", "max_attempts": 1},
+        }
+    )
+    down = TestClient(create_app(assistant.Assistant(offline_llm))).post(
+        "/api/draft", json={"email": "My order is late."}
+    )
+    assert down.status_code == 502 and "Cannot reach the LLM endpoint" in down.json()["error"]
+
+
+def test_openapi_documents_the_api(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/api/classify", "/api/draft", "/api/lint", "/api/approve", "/api/history"} <= set(
+        spec["paths"]
+    )
+    assert (
+        "DraftResult" in spec["components"]["schemas"]
+        and "LintReport" in spec["components"]["schemas"]
+    )
+
+
+def test_token_required_beyond_loopback(tmp_path: Path) -> None:
+    assert access_token("127.0.0.1", None) is None
+    token = access_token("0.0.0.0", None)
+    assert token and access_token("0.0.0.0", "configured") == "configured"
+    helper = assistant.Assistant(Settings(audit_db=tmp_path / "a.sqlite3"))
+    client = TestClient(create_app(helper, token=token))
+    assert client.post("/api/lint", json={"text": "hi"}).status_code == 401
+    assert client.get("/").status_code == 401
+    assert (
+        client.post(
+            "/api/lint", json={"text": "hi"}, headers={"Authorization": f"Bearer {token}"}
+        ).status_code
+        == 200
+    )
+    assert client.get(f"/?token={token}").status_code == 200
+    assert client.get("/static/app.js").status_code == 200  # assets hold no data
+
+
+def test_page_is_self_contained(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "static/app.js" in page and "http://" not in page and "https://" not in page
+    assert "Content-Security-Policy" in client.get("/").headers
