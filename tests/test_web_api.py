@@ -135,3 +135,17 @@ def test_page_is_self_contained(client: TestClient) -> None:
     page = client.get("/").text
     assert "static/app.js" in page and "http://" not in page and "https://" not in page
     assert "Content-Security-Policy" in client.get("/").headers
+
+
+def test_concurrent_drafts_share_the_audit_log_safely(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    email = (EXAMPLES / "13-late-delivery.txt").read_text()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(
+            pool.map(
+                lambda _: client.post("/api/draft", json={"email": email}).status_code, range(24)
+            )
+        )
+    assert codes == [200] * 24
+    assert len(client.get("/api/history", params={"limit": 100}).json()) == 24

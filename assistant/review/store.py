@@ -146,6 +146,8 @@ class AuditLog:
             self.db.execute("PRAGMA wal_autocheckpoint=0")
             self._commits = 0
             self._checkpointing = threading.Lock()
+            # One connection, many threads (the web app): one user of it at a time.
+            self._lock = threading.RLock()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"The audit log {self.path} cannot be opened: {exc}.") from None
@@ -174,15 +176,16 @@ class AuditLog:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
-            self._after_commit()
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
+                self._after_commit()
 
     def _migrate(self) -> None:
         with self._transaction() as db:
@@ -258,6 +261,10 @@ class AuditLog:
     # Reading ---------------------------------------------------------------------------------
 
     def get(self, record_id: str) -> Record:
+        with self._lock:
+            return self._get(record_id)
+
+    def _get(self, record_id: str) -> Record:
         row = self.db.execute(
             "SELECT * FROM records WHERE id = ? OR id LIKE ?", (record_id, f"{record_id}%")
         ).fetchall()
@@ -288,6 +295,10 @@ class AuditLog:
         if until:
             clauses.append("created_at < ?")
             args.append(until.isoformat())
+        with self._lock:
+            return self._query(clauses, args, limit)
+
+    def _query(self, clauses: list[str], args: list[Any], limit: int | None) -> list[Record]:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT * FROM records {where} ORDER BY created_at DESC, id"
         if limit:
@@ -295,7 +306,8 @@ class AuditLog:
         return [self._record(row) for row in self.db.execute(sql, args)]
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        with self._lock:
+            return int(self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
     def _record(self, row: sqlite3.Row) -> Record:
         edits = [

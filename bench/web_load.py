@@ -1,0 +1,105 @@
+"""Load on the web API from a second process on loopback: requests per second and p50/p99 latency
+for /api/lint and /api/draft (offline backend) at 1, 8 and 32 concurrent clients. Every loop is
+bounded by a request count; the server is started here and stopped at the end.
+
+    python bench/web_load.py [--requests 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+REPLY = (
+    "Hi Tom,\n\nI'm so sorry your kettle arrived cracked. Our records show it was delivered, but I've "
+    "sent a replacement today and you'll have the tracking number this afternoon.\n\nSam"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def load(
+    base: str, path: str, body: dict[str, str], clients: int, total: int
+) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    remaining = total
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            t0 = time.perf_counter()
+            response = await http.post(base + path, json=body)
+            latencies.append(time.perf_counter() - t0)
+            response.raise_for_status()
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        await http.post(base + path, json=body)  # warm up
+        start = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        return time.perf_counter() - start, sorted(latencies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=400)
+    args = parser.parse_args()
+    port = free_port()
+    email = (ROOT / "examples" / "emails" / "04-broken-kettle.txt").read_text()
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "ASSISTANT_AUDIT_DB": str(Path(folder) / "audit.sqlite3"),
+            "ASSISTANT_BACKEND": "offline",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/openapi.json", timeout=1).read()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("the server did not start") from None
+                    time.sleep(0.2)
+            print(
+                f"web_load: uvicorn in its own process on loopback, {args.requests} requests per row"
+            )
+            for path, body in (("/api/lint", {"text": REPLY}), ("/api/draft", {"email": email})):
+                for clients in (1, 8, 32):
+                    wall, lat = asyncio.run(load(base, path, body, clients, args.requests))
+                    p50 = lat[len(lat) // 2] * 1000
+                    p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000
+                    print(
+                        f"{path:<11} {clients:>2} clients: {len(lat) / wall:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
+                    )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
