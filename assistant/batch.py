@@ -13,7 +13,7 @@ import asyncio
 import json
 import mailbox
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,12 +190,16 @@ async def adraft_items(
     """Results as they finish. At most `concurrency` drafts in flight, so a long input never
     piles up in memory."""
     iterator = iter(items)
-    if helper.settings.backend == "offline":
-        workers = workers or os.cpu_count() or 1
-        if workers > 1:
-            async for result in _offline_pool(helper, iterator, workers, concurrency):
+    workers = workers or os.cpu_count() or 1
+    if helper.settings.backend == "offline" and workers > 1:
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_init, initargs=(helper.settings,)
+        ) as pool:
+            starts = (loop.run_in_executor(pool, _worker_draft, item) for item in iterator)
+            async for result in _as_completed(starts, max(concurrency, workers * 4)):
                 yield result
-            return
+        return
 
     async def one(item: Item) -> BatchResult:
         try:
@@ -203,38 +207,25 @@ async def adraft_items(
         except AssistantError as exc:
             return BatchResult(id=item.id, error=str(exc))
 
-    pending: set[asyncio.Task[BatchResult]] = set()
-    for item in iterator:
-        pending.add(asyncio.ensure_future(one(item)))
-        if len(pending) >= concurrency:
-            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                yield task.result()
-    while pending:
-        finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        for task in finished:
-            yield task.result()
+    async for result in _as_completed((one(item) for item in iterator), concurrency):
+        yield result
 
 
-async def _offline_pool(
-    helper: Assistant, items: Iterator[Item], workers: int, concurrency: int
+async def _as_completed(
+    starts: Iterator[Awaitable[BatchResult]], window: int
 ) -> AsyncIterator[BatchResult]:
-    loop = asyncio.get_running_loop()
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_worker_init, initargs=(helper.settings,)
-    ) as pool:
-        pending: set[asyncio.Future[BatchResult]] = set()
-        window = max(concurrency, workers * 4)
-        for item in items:
-            pending.add(loop.run_in_executor(pool, _worker_draft, item))
-            if len(pending) >= window:
-                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-        while pending:
+    """Start work from `starts` while fewer than `window` are in flight; yield each as it ends."""
+    pending: set[asyncio.Future[BatchResult]] = set()
+    for start in starts:
+        pending.add(asyncio.ensure_future(start))
+        if len(pending) >= window:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for future in finished:
                 yield future.result()
+    while pending:
+        finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for future in finished:
+            yield future.result()
 
 
 # Summary ---------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from .llm import RateLimiter
 from .models import Category, Classification, DraftResult, Email, LintReport
 from .pipeline import Assistant
 from .prompts import html_templates
-from .review import ApprovalError, terminal
+from .review import ApprovalError, Record, terminal
 from .review.store import export
 
 LINT_SCHEMA = "assistant.lint/1"
@@ -580,6 +580,25 @@ history_filters = [
 ]
 
 
+def _history(
+    ctx: click.Context,
+    agent: str | None,
+    category: str | None,
+    decision: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+) -> list[Record]:
+    return _assistant(ctx).history(
+        agent=agent,
+        category=category,
+        decision=decision,
+        since=_when(since),
+        until=_when(until),
+        limit=limit or None,
+    )
+
+
 def _filters(func: F) -> F:
     for option in reversed(history_filters):
         func = option(func)
@@ -604,14 +623,7 @@ def history(
     """Recent decisions from the audit log (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    records = _assistant(ctx).history(
-        agent=agent,
-        category=category,
-        decision=decision,
-        since=_when(since),
-        until=_when(until),
-        limit=limit or None,
-    )
+    records = _history(ctx, agent, category, decision, since, until, limit)
     if fmt == "json":
         _print_json({"records": [r.model_dump(mode="json") for r in records]})
         return
@@ -681,14 +693,7 @@ def history_export(
     out_file: str | None,
 ) -> None:
     """Export decisions as JSON lines or CSV."""
-    records = _assistant(ctx).history(
-        agent=agent,
-        category=category,
-        decision=decision,
-        since=_when(since),
-        until=_when(until),
-        limit=limit or None,
-    )
+    records = _history(ctx, agent, category, decision, since, until, limit)
     text = export(records, fmt)  # type: ignore[arg-type]
     if out_file:
         Path(out_file).write_text(text, encoding="utf-8")

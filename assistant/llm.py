@@ -157,6 +157,19 @@ def _retry_after(exc: BaseException | None) -> float | None:
     return None
 
 
+@dataclass
+class _Call:
+    """One structured call's fixed parts, passed down from attempt to attempt."""
+
+    client: openai.AsyncOpenAI
+    messages: list[Message]
+    schema: type[BaseModel]
+    mode: Mode
+    exchange: Exchange
+    stream: StreamSink | None
+    stream_field: str
+
+
 class LLMClient:
     def __init__(
         self, settings: LLMSettings, *, sleep: Callable[[float], Awaitable[None]] | None = None
@@ -243,11 +256,9 @@ class LLMClient:
     ) -> M:
         conversation = list(messages)
         for reask in range(self.settings.max_reasks + 1):
+            call = _Call(client, conversation, schema, mode, exchange, stream, stream_field)
             try:
-                content = await self._attempts(
-                    client, conversation, schema, mode, exchange, stream, stream_field
-                )
-                return _parse(content, schema)
+                return _parse(await self._attempts(call), schema)
             except _Reask as problem:
                 if reask == self.settings.max_reasks:
                     raise BackendError(
@@ -265,16 +276,7 @@ class LLMClient:
                 ]
         raise AssertionError("unreachable")
 
-    async def _attempts(
-        self,
-        client: openai.AsyncOpenAI,
-        messages: list[Message],
-        schema: type[BaseModel],
-        mode: Mode,
-        exchange: Exchange,
-        stream: StreamSink | None,
-        stream_field: str,
-    ) -> str:
+    async def _attempts(self, call: _Call) -> str:
         settings = self.settings
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
@@ -289,17 +291,15 @@ class LLMClient:
                 with attempt:
                     if self.limiter is not None:
                         await self.limiter.acquire()
-                    exchange.attempts += 1
+                    call.exchange.attempts += 1
                     self.requests += 1
-                    return await self._once(
-                        client, messages, schema, mode, exchange, stream, stream_field
-                    )
+                    return await self._once(call)
         except openai.APIStatusError as exc:
             if _format_rejected(exc):
                 raise
-            raise self._explain(exc, exchange) from None
+            raise self._explain(exc, call.exchange) from None
         except openai.OpenAIError as exc:
-            raise self._explain(exc, exchange) from None
+            raise self._explain(exc, call.exchange) from None
         raise AssertionError("unreachable")
 
     def _wait(self, state: RetryCallState) -> float:
@@ -312,20 +312,14 @@ class LLMClient:
         base = min(0.5 * 2 ** (state.attempt_number - 1), 20.0)
         return float(min(base + random.uniform(0, base / 2), cap))
 
-    async def _once(
-        self,
-        client: openai.AsyncOpenAI,
-        messages: list[Message],
-        schema: type[BaseModel],
-        mode: Mode,
-        exchange: Exchange,
-        stream: StreamSink | None,
-        stream_field: str,
-    ) -> str:
+    async def _once(self, call: _Call) -> str:
+        schema, mode, exchange = call.schema, call.mode, call.exchange
         settings = self.settings
         request: dict[str, Any] = {
             "model": settings.model,
-            "messages": _with_schema_hint(messages, schema) if mode != "json_schema" else messages,
+            "messages": _with_schema_hint(call.messages, schema)
+            if mode != "json_schema"
+            else call.messages,
             "temperature": settings.temperature,
             "max_tokens": settings.max_tokens,
         }
@@ -340,11 +334,13 @@ class LLMClient:
         elif mode == "json_object":
             # llama.cpp's server takes the schema beside json_object and constrains its grammar to it.
             request["response_format"] = {"type": "json_object", "schema": json_schema}
-        if stream is not None:
-            return await self._streamed(client, request, exchange, stream, stream_field)
+        if call.stream is not None:
+            return await self._streamed(
+                call.client, request, exchange, call.stream, call.stream_field
+            )
         # client.post sends the body as it is: chat.completions.create would first run its typed
         # transform over every message and the schema, about 3 ms a request for nothing.
-        response = await client.post(_COMPLETIONS, cast_to=ChatCompletion, body=request)
+        response = await call.client.post(_COMPLETIONS, cast_to=ChatCompletion, body=request)
         exchange.add(response.usage, self.limiter)
         if not response.choices:
             raise _Reask("the answer had no choices", "")

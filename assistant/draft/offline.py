@@ -19,6 +19,12 @@ _PARTIAL = re.compile(
     re.I,
 )
 _QUALITY = re.compile(r"\b(?:quality|too (?:small|big|narrow|wide)|cheaply|flims)", re.I)
+_STOPPED = re.compile(
+    r"\b(?:stopped working|doesn.?t work|does not work|won.?t (?:turn on|work|charge|start|heat)|"
+    r"not working|broke after|stopped (?:heating|charging)|after (?:a|one|two|\d+) (?:weeks?|days?|uses?))",
+    re.I,
+)
+_ARRIVED = re.compile(r"\b(?:arrived|came|delivered|opened (?:the )?box|out of the box|in the post)\b", re.I)
 _HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me)\b", re.I)
 
 LANGUAGE_NAMES = {
@@ -74,6 +80,11 @@ def playbook_vars(
         "size_issue": bool(_SIZE.search(text)),
         "partial": bool(_PARTIAL.search(text)),
         "quality": bool(_QUALITY.search(text)),
+        "damage": "stopped working"
+        if _STOPPED.search(text)
+        else "arrived damaged"
+        if _ARRIVED.search(text)
+        else "isn't working as it should",
         "hacked": bool(_HACKED.search(text)),
         "goodwill": f"{min(policy.max_goodwill_credit, 15.0):g}"
         if policy.max_goodwill_credit > 0
