@@ -160,3 +160,28 @@ def test_phone_width(browser, server) -> None:  # type: ignore[no-untyped-def]
     assert width <= 390  # nothing scrolls sideways on a phone
     page.screenshot(path=str(ARTIFACTS / "page-phone.png"), full_page=True)
     context.close()
+
+
+def test_drop_an_eml_regenerate_and_reject(page, server) -> None:  # type: ignore[no-untyped-def]
+    eml = (EXAMPLES / "02-missing-second-item.eml").read_text()
+    page.evaluate(
+        """(text) => {
+            const data = new DataTransfer();
+            data.items.add(new File([text], "complaint.eml", { type: "message/rfc822" }));
+            document.getElementById("intake").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+        }""",
+        eml,
+    )
+    page.wait_for_selector("text=Loaded complaint.eml.")
+    assert page.input_value("#email") == eml
+    page.click("#draft")
+    page.wait_for_selector("#badges .badge")
+    assert "lost_or_missing" in page.locator("#badges .badge").all_inner_texts()
+    page.fill("#reply", "Something else entirely, written by hand today.")
+    page.click("#regenerate")
+    page.wait_for_function("() => document.getElementById('reply').value.startsWith('Hi Helen')")
+    page.once("dialog", lambda dialog: dialog.accept("customer phoned; sorted on the call"))
+    page.click("#reject")
+    page.wait_for_selector("text=Rejected (record")
+    page.goto(server + "history")
+    assert "rejected" in page.inner_text("table.history")
