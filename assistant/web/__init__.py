@@ -150,11 +150,13 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
         return DraftOut(record_id=review.record.id, result=result)
 
     @app.post("/api/lint", response_model=LintReport, responses=responses)
-    async def lint(body: LintIn) -> LintReport:
+    async def lint(body: LintIn) -> Response:
         if len(body.text.encode("utf-8", "surrogatepass")) > assistant.settings.max_input_bytes:
             raise InputError("The reply is over the size limit.")
         email = reviews[body.record_id].result.email if body.record_id in reviews else None
-        return assistant.lint(body.text, email=email)
+        # Serialised once, by the model itself: the page calls this on every pause in typing.
+        report = assistant.lint(body.text, email=email)
+        return Response(report.model_dump_json(), media_type="application/json")
 
     @app.post(
         "/api/approve", response_model=Record, responses={**responses, 409: {"model": ErrorOut}}
