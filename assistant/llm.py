@@ -239,9 +239,6 @@ class LLMClient:
             last_error or BackendError("no structured output mode worked"), exchange
         )
 
-    def structured(self, messages: list[Message], schema: type[M], **kwargs: Any) -> M:
-        return run_sync(self.astructured(messages, schema, **kwargs))
-
     # Internals -----------------------------------------------------------------------------
 
     async def _with_reasks(

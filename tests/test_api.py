@@ -43,6 +43,17 @@ def test_assistant_accepts_settings_and_parsed_emails() -> None:
     assert a.draft(email).reply.split("\n")[-2] == "Kim"
 
 
+def test_async_methods_match_the_sync_ones() -> None:
+    import asyncio
+
+    a = assistant.Assistant()
+    text = "Our records show it was delivered."
+    assert asyncio.run(a.alint(text)) == a.lint(text)
+    assert asyncio.run(a.aclassify("My parcel never arrived.")) == a.classify(
+        "My parcel never arrived."
+    )
+
+
 def test_environment_configures_the_default_assistant(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_BACKEND", "nonsense")
     with pytest.raises(assistant.ConfigError, match="backend"):

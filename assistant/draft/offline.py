@@ -24,7 +24,9 @@ _STOPPED = re.compile(
     r"not working|broke after|stopped (?:heating|charging)|after (?:a|one|two|\d+) (?:weeks?|days?|uses?))",
     re.I,
 )
-_ARRIVED = re.compile(r"\b(?:arrived|came|delivered|opened (?:the )?box|out of the box|in the post)\b", re.I)
+_ARRIVED = re.compile(
+    r"\b(?:arrived|came|delivered|opened (?:the )?box|out of the box|in the post)\b", re.I
+)
 _HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me)\b", re.I)
 
 LANGUAGE_NAMES = {

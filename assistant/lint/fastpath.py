@@ -19,12 +19,6 @@ import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 Literals = frozenset[str]
 
 
-def required_literals(source: str) -> Literals | None:
-    """Literals one of which every match of `source` contains (lowercased), or None if unknown."""
-    sets = required_sets(source)
-    return sets[0] if sets else None
-
-
 def required_sets(source: str) -> list[Literals]:
     """Every independent requirement of `source` (each a set of literals one of which every match
     contains), most selective first. A text must meet all of them for `source` to match."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import AssistantError, InputError
 from ..lint import strip_markers
-from ..models import DismissedFinding, DraftResult, Finding, LintReport
+from ..models import DraftResult, Finding, LintReport
 from .store import AuditLog, Edit, Record, _now, new_id
 
 if TYPE_CHECKING:
@@ -156,6 +156,3 @@ class Review:
         self.record.reason = reason.strip()
         self._save()
         return self.record
-
-    def dismissed(self) -> list[DismissedFinding]:
-        return self.report.dismissed
