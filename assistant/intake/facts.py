@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import re
 
 from ..models import Facts
@@ -227,7 +228,8 @@ def detect_language(text: str) -> str:
     words = re.findall(r"[a-zà-ÿ']+", text.lower())
     if not words:
         return "en"
-    scores = {lang: sum(w in set(stop) for w in words) for lang, stop in _STOPWORDS.items()}
+    counts = collections.Counter(words)
+    scores = {lang: sum(counts[w] for w in stop) for lang, stop in _STOPWORDS.items()}
     best = max(scores, key=lambda lang: scores[lang])
     # English wins ties and near-ties: a Spanish product name in an English email is still English.
     return best if scores[best] > scores["en"] * 1.5 and scores[best] >= 3 else "en"
