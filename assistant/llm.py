@@ -46,11 +46,15 @@ Message = dict[str, str]
 StreamSink = Callable[[str], None]
 
 
+def is_loopback_host(host: str) -> bool:
+    """A name or address on this machine only (the 127.0.0.0/8 range, ::1, localhost)."""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def is_loopback(base_url: str | None) -> bool:
     if not base_url:
         return False
-    host = urlparse(base_url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    return is_loopback_host(urlparse(base_url).hostname or "")
 
 
 def endpoint_name(settings: LLMSettings) -> str:

@@ -175,12 +175,14 @@ class Assistant:
             outgoing, seen, self.settings, self.prompts, self.llm, lint_for_revision, exchange, sink
         )
         reply = redaction.restore(drafted.reply)
+        # Without redaction the loop's last lint already ran on exactly this reply.
+        lint = self.lint(reply, email=email) if redaction.active else drafted.lint
         return DraftResult(
             email=email,
             classification=classification,
             meta_goal=redaction.restore(drafted.meta_goal),
             reply=reply,
-            lint=self.lint(reply, email=email),
+            lint=lint,
             backend="openai",
             model=self.settings.llm.model,
             revisions=drafted.revisions,

@@ -21,12 +21,11 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ..errors import AssistantError, BackendError, ConfigError, InputError
+from ..llm import is_loopback_host
 from ..models import Classification, DraftResult, LintReport
 from ..pipeline import Assistant
 from ..prompts import html_templates
 from ..review import ApprovalError, Record, Review
-
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class EmailIn(BaseModel):
@@ -222,6 +221,6 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
 
 def access_token(host: str, configured: str | None) -> str | None:
     """None on loopback; otherwise the configured token, or a fresh one."""
-    if host in LOOPBACK:
+    if is_loopback_host(host):
         return None
     return configured or secrets.token_urlsafe(24)
