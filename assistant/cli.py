@@ -35,7 +35,7 @@ from .llm import RateLimiter
 from .models import Category, Classification, DraftResult, Email, LintReport
 from .pipeline import Assistant
 from .prompts import html_templates
-from .review import ApprovalError, Record, terminal
+from .review import ApprovalError, terminal
 from .review.store import export
 
 LINT_SCHEMA = "assistant.lint/1"
@@ -580,29 +580,34 @@ history_filters = [
 ]
 
 
-def _history(
-    ctx: click.Context,
-    agent: str | None,
-    category: str | None,
-    decision: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-) -> list[Record]:
-    return _assistant(ctx).history(
-        agent=agent,
-        category=category,
-        decision=decision,
-        since=_when(since),
-        until=_when(until),
-        limit=limit or None,
-    )
+def _filters(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds the history filter options to a command and hands it one `query` for
+    Assistant.history instead of six parameters."""
 
+    @wraps(func)
+    def wrapper(
+        *args: Any,
+        agent: str | None,
+        category: str | None,
+        decision: str | None,
+        since: str | None,
+        until: str | None,
+        limit: int,
+        **kwargs: Any,
+    ) -> Any:
+        query = {
+            "agent": agent,
+            "category": category,
+            "decision": decision,
+            "since": _when(since),
+            "until": _when(until),
+            "limit": limit or None,
+        }
+        return func(*args, query=query, **kwargs)
 
-def _filters(func: F) -> F:
     for option in reversed(history_filters):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @main.group(invoke_without_command=True)
@@ -610,20 +615,11 @@ def _filters(func: F) -> F:
 @format_option
 @click.pass_context
 @_fail_cleanly
-def history(
-    ctx: click.Context,
-    agent: str | None,
-    category: str | None,
-    decision: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-    fmt: str,
-) -> None:
+def history(ctx: click.Context, query: dict[str, Any], fmt: str) -> None:
     """Recent decisions from the audit log (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    records = _history(ctx, agent, category, decision, since, until, limit)
+    records = _assistant(ctx).history(**query)
     if fmt == "json":
         _print_json({"records": [r.model_dump(mode="json") for r in records]})
         return
@@ -682,18 +678,10 @@ def history_show(ctx: click.Context, record_id: str, fmt: str) -> None:
 @click.pass_context
 @_fail_cleanly
 def history_export(
-    ctx: click.Context,
-    agent: str | None,
-    category: str | None,
-    decision: str | None,
-    since: str | None,
-    until: str | None,
-    limit: int,
-    fmt: str,
-    out_file: str | None,
+    ctx: click.Context, query: dict[str, Any], fmt: str, out_file: str | None
 ) -> None:
     """Export decisions as JSON lines or CSV."""
-    records = _history(ctx, agent, category, decision, since, until, limit)
+    records = _assistant(ctx).history(**query)
     text = export(records, fmt)  # type: ignore[arg-type]
     if out_file:
         Path(out_file).write_text(text, encoding="utf-8")
