@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "emails"
 
@@ -68,6 +70,25 @@ def cli() -> type[Run]:
 CASSETTES = ROOT / "tests" / "cassettes"
 RECORDED_KEY = "sk-recording-key-must-never-be-stored"
 LIVE_MODEL = "smollm2"
+
+
+def live_settings(base_url: str, **llm: object) -> Settings:
+    """The settings a recording was made with: replaying needs the very same requests."""
+    return Settings.model_validate(
+        {
+            "backend": "openai",
+            "llm": {
+                "base_url": base_url,
+                "model": LIVE_MODEL,
+                "api_key": RECORDED_KEY,
+                "timeout": 120,
+                "max_tokens": 600,
+                "temperature": 0,
+                "seed": 7,
+                **llm,
+            },
+        }
+    )
 
 
 def vcr_config(record_mode: str) -> dict[str, object]:

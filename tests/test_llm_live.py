@@ -16,9 +16,16 @@ import pytest
 import vcr
 
 import assistant
-from assistant import Category, Settings, Signal
+from assistant import Category, Signal
 
-from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, run_cli, vcr_config
+from conftest import (
+    CASSETTES,
+    EXAMPLES,
+    LIVE_MODEL,
+    live_settings,
+    run_cli,
+    vcr_config,
+)
 
 pytestmark = pytest.mark.live
 
@@ -32,22 +39,7 @@ def recording(name: str) -> Iterator[None]:
         yield
 
 
-def _settings(base_url: str, **llm: object) -> Settings:
-    return Settings.model_validate(
-        {
-            "backend": "openai",
-            "llm": {
-                "base_url": base_url,
-                "model": LIVE_MODEL,
-                "api_key": RECORDED_KEY,
-                "timeout": 120,
-                "max_tokens": 600,
-                "temperature": 0,
-                "seed": 7,
-                **llm,
-            },
-        }
-    )
+_settings = live_settings
 
 
 def test_live_classification_is_schema_constrained_and_keeps_offline_signals(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import vcr
 
 import assistant
-from assistant import Settings, Signal
+from assistant import Signal
 
-from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, vcr_config
+from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, live_settings, vcr_config
 
 REPLAY = vcr.VCR(**vcr_config("none"))
 # Any port: requests match on method and path, and nothing real listens here.
@@ -16,23 +16,7 @@ BASE_URL = "http://127.0.0.1:9/v1"
 
 
 def _assistant(**llm: object) -> assistant.Assistant:
-    return assistant.Assistant(
-        Settings.model_validate(
-            {
-                "backend": "openai",
-                "llm": {
-                    "base_url": BASE_URL,
-                    "model": LIVE_MODEL,
-                    "api_key": RECORDED_KEY,
-                    "timeout": 120,
-                    "max_tokens": 600,
-                    "temperature": 0,
-                    "seed": 7,
-                    **llm,
-                },
-            }
-        )
-    )
+    return assistant.Assistant(live_settings(BASE_URL, **llm))
 
 
 def test_cassettes_hold_no_secrets_and_readable_bodies() -> None:
