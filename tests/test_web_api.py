@@ -149,3 +149,52 @@ def test_concurrent_drafts_share_the_audit_log_safely(client: TestClient) -> Non
         )
     assert codes == [200] * 24
     assert len(client.get("/api/history", params={"limit": 100}).json()) == 24
+
+
+def test_serve_command_serves_the_page_and_the_api(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from conftest import ROOT, _free_port
+
+    port = _free_port()
+    env = {**os.environ, "ASSISTANT_AUDIT_DB": str(tmp_path / "audit.sqlite3")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline().strip() == f"Serving on {base}/"  # loopback: no token
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = urllib.request.urlopen(base + "/", timeout=2).read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        assert "Reply assistant" in page
+        request = urllib.request.Request(
+            base + "/api/lint",
+            data=json.dumps({"text": BAD}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        report = json.load(urllib.request.urlopen(request, timeout=10))
+        assert report["ok"] is False and report["findings"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_every_loopback_address_is_loopback() -> None:
+    assert access_token("127.0.0.2", None) is None and access_token("localhost", None) is None
+    assert access_token("192.168.1.5", None) is not None
