@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import AssistantError, BackendError, ConfigError, InputError
 from ..llm import is_loopback_host
@@ -71,6 +73,51 @@ class ErrorOut(BaseModel):
     error: str
 
 
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+]
+
+
+class Guard:
+    """The token check, the size limit and the security headers, as plain ASGI: Starlette's
+    `BaseHTTPMiddleware` costs a task group and a memory stream on every request, and the page
+    calls /api/lint on every pause in typing."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None, limit: int) -> None:
+        self.app = app
+        self.token = token
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if self.token is not None and not scope["path"].startswith("/static/"):
+            given = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            given = given or QueryParams(scope["query_string"]).get("token", "")
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                error = "This page needs its access token (printed when the server started)."
+                await JSONResponse({"error": error}, 401)(scope, receive, send)
+                return
+        size = headers.get("content-length")
+        if size and size.isdigit() and int(size) > self.limit:
+            error = f"The request is {int(size):,} bytes, over the {self.limit:,}-byte limit."
+            await JSONResponse({"error": error}, 413)(scope, receive, send)
+            return
+
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, secured)
+
+
 def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
     app = FastAPI(
         title="Complaint reply assistant",
@@ -80,30 +127,7 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
     reviews: dict[str, Review] = {}
     limit = assistant.settings.max_input_bytes * 2  # JSON escaping can double a pasted email
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        if token is not None and not request.url.path.startswith("/static/"):
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            given = given or request.query_params.get("token", "")
-            if not hmac.compare_digest(given, token):
-                return JSONResponse(
-                    {
-                        "error": "This page needs its access token (printed when the server started)."
-                    },
-                    401,
-                )
-        size = request.headers.get("content-length")
-        if size and size.isdigit() and int(size) > limit:
-            return JSONResponse(
-                {"error": f"The request is {int(size):,} bytes, over the {limit:,}-byte limit."},
-                413,
-            )
-        response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    app.add_middleware(Guard, token=token, limit=limit)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
