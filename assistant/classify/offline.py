@@ -10,7 +10,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from ..lint.fastpath import WordRegex, caseless_safe
+from ..lint.fastpath import Prefilter, WordRegex, caseless_safe
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 
 _FLAGS = re.IGNORECASE
@@ -42,20 +42,33 @@ class CuePattern:
     """A cue pattern; runs on the lowered text without IGNORECASE where that means the same
     (about twice as fast), and always reports the words as the customer wrote them."""
 
-    __slots__ = ("_fast", "_slow")
+    __slots__ = ("_fast", "_slow", "index", "source")
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, index: int) -> None:
+        self.source = source
+        self.index = index  # its place in the lexicon's prefilter
         self._fast = WordRegex(source) if caseless_safe(source) else None
         self._slow = re.compile(source, _FLAGS)
 
-    def spans(self, text: str, lowered: str) -> Iterator[tuple[int, int]]:
-        if self._fast is not None and len(lowered) == len(text):
-            return (m.span() for m in self._fast.finditer(lowered))
-        return (m.span() for m in self._slow.finditer(text))
+    def spans(self, text: Text) -> Iterator[tuple[int, int]]:
+        if self.index not in text.live:
+            return iter(())
+        if self._fast is not None and len(text.lowered) == len(text.original):
+            return (m.span() for m in self._fast.finditer(text.lowered))
+        return (m.span() for m in self._slow.finditer(text.original))
 
-    def first(self, text: str, lowered: str) -> str | None:
-        span = next(self.spans(text, lowered), None)
-        return text[span[0] : span[1]] if span else None
+    def first(self, text: Text) -> str | None:
+        span = next(self.spans(text), None)
+        return text.original[span[0] : span[1]] if span else None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A complaint as the cues see it: as written, lowered, and which cues could match at all."""
+
+    original: str
+    lowered: str
+    live: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,13 @@ class _Lexicon:
     signals: dict[Signal, list[CuePattern]]
     sentiment: dict[str, list[CuePattern]]
     outcomes: list[tuple[CuePattern, str]]
+    prefilter: Prefilter
+
+    def read(self, text: str) -> Text:
+        # Most cues cannot match a given complaint; the prefilter rules them out in one pass so
+        # only a handful of regexes run (the LLM path classifies offline on every draft too).
+        lowered = text.lower()
+        return Text(text, lowered, frozenset(self.prefilter.candidates(lowered)))
 
 
 @cache
@@ -72,36 +92,45 @@ def lexicon() -> _Lexicon:
     data: dict[str, Any] = tomllib.loads(
         files("assistant.classify").joinpath("cues.toml").read_text(encoding="utf-8")
     )
+    made: list[CuePattern] = []
+
+    def cue(source: str) -> CuePattern:
+        made.append(CuePattern(source, len(made)))
+        return made[-1]
+
+    categories = {
+        Category(name): [(cue(p), float(w)) for p, w in spec["cues"]]
+        for name, spec in data["category"].items()
+    }
+    signals = {
+        Signal(name): [cue(p) for p in spec["cues"]] for name, spec in data["signal"].items()
+    }
+    sentiment = {k: [cue(p) for p in v] for k, v in data["sentiment"].items()}
+    outcomes = [(cue(o["pattern"]), o["outcome"]) for o in data["outcome"]]
     return _Lexicon(
         min_score=float(data["min_score"]),
-        categories={
-            Category(name): [(CuePattern(p), float(w)) for p, w in spec["cues"]]
-            for name, spec in data["category"].items()
-        },
-        signals={
-            Signal(name): [CuePattern(p) for p in spec["cues"]]
-            for name, spec in data["signal"].items()
-        },
-        sentiment={k: [CuePattern(p) for p in v] for k, v in data["sentiment"].items()},
-        outcomes=[(CuePattern(o["pattern"]), o["outcome"]) for o in data["outcome"]],
+        categories=categories,
+        signals=signals,
+        sentiment=sentiment,
+        outcomes=outcomes,
+        prefilter=Prefilter([c.source for c in made]),
     )
 
 
-def _hits(patterns: list[CuePattern], text: str, lowered: str) -> list[str]:
-    return [text[a:b] for p in patterns for a, b in p.spans(text, lowered)]
+def _hits(patterns: list[CuePattern], text: Text) -> list[str]:
+    return [text.original[a:b] for p in patterns for a, b in p.spans(text)]
 
 
 def classify(email: Email) -> Classification:
     lex = lexicon()
-    text = "\n".join(filter(None, [email.subject, email.body]))
-    lowered = text.lower()
+    text = lex.read("\n".join(filter(None, [email.subject, email.body])))
     cues: list[Cue] = []
 
     scores: dict[Category, float] = {}
     for category, patterns in lex.categories.items():
         for pattern, weight in patterns:
             # A cue counts once however often it repeats: ten "!!!" are not ten complaints.
-            found = pattern.first(text, lowered)
+            found = pattern.first(text)
             if found:
                 scores[category] = scores.get(category, 0.0) + weight
                 cues.append(Cue(label=category.value, text=found, weight=weight))
@@ -112,7 +141,7 @@ def classify(email: Email) -> Classification:
 
     signals: list[Signal] = []
     for signal, signal_patterns in lex.signals.items():
-        found_signal = _hits(signal_patterns, text, lowered)
+        found_signal = _hits(signal_patterns, text)
         if signal is Signal.repeat_contact and email.quoted:
             found_signal.append("(replying to an earlier thread)")
         if found_signal:
@@ -120,10 +149,10 @@ def classify(email: Email) -> Classification:
             cues.extend(Cue(label=signal.value, text=t) for t in dict.fromkeys(found_signal))
 
     cues = _distinct(cues)
-    sentiment, sentiment_cues = _sentiment(text, lowered, signals)
+    sentiment, sentiment_cues = _sentiment(text, signals)
     cues.extend(Cue(label=sentiment, text=t) for t in sentiment_cues)
-    urgency = _urgency(text, category, sentiment, signals)
-    outcome = next((o for p, o in lex.outcomes if p.first(text, lowered)), None)
+    urgency = _urgency(text.original, category, sentiment, signals)
+    outcome = next((o for p, o in lex.outcomes if p.first(text)), None)
     return Classification(
         category=category,
         urgency=urgency,
@@ -148,19 +177,19 @@ def _distinct(cues: list[Cue]) -> list[Cue]:
     return sorted(kept, key=lambda c: order[id(c)])
 
 
-def _sentiment(text: str, lowered: str, signals: list[Signal]) -> tuple[Sentiment, list[str]]:
+def _sentiment(text: Text, signals: list[Signal]) -> tuple[Sentiment, list[str]]:
     lex = lexicon()
-    angry = _hits(lex.sentiment["angry"], text, lowered)
-    shouted = [w for w in _SHOUTING.findall(text) if w not in _NOT_SHOUTING]
+    angry = _hits(lex.sentiment["angry"], text)
+    shouted = [w for w in _SHOUTING.findall(text.original) if w not in _NOT_SHOUTING]
     if len(shouted) >= 2:
         angry.append(" ".join(shouted[:4]))
     angry.extend(s.value for s in signals if s in _NEGATIVE_SIGNALS)
-    frustrated = _hits(lex.sentiment["frustrated"], text, lowered)
+    frustrated = _hits(lex.sentiment["frustrated"], text)
     if len(angry) >= 2 or (angry and frustrated):
         return "angry", angry
     if angry or frustrated:
         return "frustrated", angry + frustrated
-    positive = _hits(lex.sentiment["positive"], text, lowered)
+    positive = _hits(lex.sentiment["positive"], text)
     if positive:
         return "positive", positive
     return "neutral", []
