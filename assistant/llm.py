@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -159,6 +159,29 @@ def _retry_after(exc: BaseException | None) -> float | None:
         except ValueError:
             return None  # an HTTP date: fall back to backoff
     return None
+
+
+class _Message(BaseModel):
+    content: str | None = None
+    refusal: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message = Field(default_factory=_Message)
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+class _Completion(BaseModel):
+    """The parts of a chat completion this client reads; servers add fields freely."""
+
+    choices: list[_Choice] = Field(default_factory=list)
+    usage: _Usage | None = None
 
 
 @dataclass
@@ -340,8 +363,14 @@ class LLMClient:
                 call.client, request, exchange, call.stream, call.stream_field
             )
         # client.post sends the body as it is: chat.completions.create would first run its typed
-        # transform over every message and the schema, about 3 ms a request for nothing.
-        response = await call.client.post(_COMPLETIONS, cast_to=ChatCompletion, body=request)
+        # transform over every message and the schema, about 3 ms a request for nothing. The
+        # answer is validated straight from its bytes into the few fields used here, instead of
+        # the client building its whole ChatCompletion model field by field in Python.
+        body = await call.client.post(_COMPLETIONS, cast_to=bytes, body=request)
+        try:
+            response = _Completion.model_validate_json(body)
+        except ValidationError:
+            raise _Reask("the server's answer was not a chat completion", "") from None
         exchange.add(response.usage, self.limiter)
         if not response.choices:
             raise _Reask("the answer had no choices", "")

@@ -34,7 +34,8 @@ GOOD_CLASSIFICATION = {
 
 @dataclass
 class Fault:
-    """One scripted answer. kind: ok, status, hang, content, refusal, length."""
+    """One scripted answer. kind: ok, status, hang, content, refusal, length, page (a 200 whose
+    body is `content` as HTML, as a captive portal or misconfigured proxy answers)."""
 
     kind: str = "ok"
     status: int = 200
@@ -143,6 +144,14 @@ class FakeOpenAI:
                 if fault.kind == "hang":
                     time.sleep(fault.seconds)
                     self.close_connection = True
+                    return
+                if fault.kind == "page":
+                    data = (fault.content or "").encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                     return
                 if fault.kind == "status":
                     self._json(

@@ -94,6 +94,10 @@ def test_hang_past_the_timeout_is_retried(fake: FakeOpenAI) -> None:
             [Fault("content", content="not json at all")] * 3,
             "did not return a valid answer after 3 tries",
         ),
+        (
+            [Fault("page", content="<html><body>Sign in to the Wi-Fi</body></html>")] * 3,
+            "did not return a valid answer after 3 tries (the server's answer was not a chat completion)",
+        ),
     ],
 )
 def test_failures_are_one_clear_sentence(
