@@ -74,7 +74,7 @@ class Assistant:
             return classify_offline(email)
         outgoing, _ = self._outgoing(email)
         return await aclassify_llm(
-            outgoing, self.settings, self.prompts, self.llm, Exchange(), classify_offline(email)
+            outgoing, self.settings, self.prompts, self.llm, Exchange(), email
         )
 
     # what leaves this machine
@@ -151,7 +151,7 @@ class Assistant:
         exchange = Exchange()
         outgoing, redaction = self._outgoing(email)
         classification = await aclassify_llm(
-            outgoing, self.settings, self.prompts, self.llm, exchange, classify_offline(email)
+            outgoing, self.settings, self.prompts, self.llm, exchange, email
         )
         # The model sees only redacted facts; the agent's result keeps the real ones.
         seen = classification.model_copy(update={"facts": outgoing.facts})

@@ -6,6 +6,8 @@ classifier's escalation signals are merged in, and its facts (order numbers, amo
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import BaseModel, Field
 
 from ..config import Settings
@@ -27,6 +29,9 @@ CATEGORY_MEANINGS = {
     "account_or_access": "cannot log in, locked out, hacked account",
     "other": "anything else",
 }
+
+
+_TURNS_TO_SEND = 3
 
 
 class LLMClassification(BaseModel):
@@ -72,12 +77,22 @@ async def aclassify_llm(
     prompts: Prompts,
     client: LLMClient,
     exchange: Exchange,
-    offline: Classification | None = None,
+    original: Email | None = None,
 ) -> Classification:
-    """`email` is what the model sees (redacted when it must be); `offline` is the offline
-    classification of the original, whose signals and facts stay on this machine."""
-    offline = offline or classify_offline(email)
-    model = await client.astructured(
-        _messages(email, settings, prompts), LLMClassification, exchange=exchange
+    """`email` is what the model sees (redacted when it must be); `original` is the email as
+    written, whose offline signals and facts stay on this machine."""
+    asking = asyncio.ensure_future(
+        client.astructured(
+            _messages(email, settings, prompts), LLMClassification, exchange=exchange
+        )
     )
+    try:
+        # The model takes far longer than the cues: read them while its answer is on the way,
+        # after letting the request out onto the wire (it takes a couple of turns of the loop).
+        for _ in range(_TURNS_TO_SEND):
+            await asyncio.sleep(0)
+        offline = classify_offline(original or email)
+        model = await asking
+    finally:
+        asking.cancel()  # only matters when this call itself was cancelled or failed
     return merge(model, offline)
