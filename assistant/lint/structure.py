@@ -91,13 +91,18 @@ def _whole(text: str) -> Span:
 
 
 def _missing(*patterns: WordRegex) -> Callable[[str, Context, Situation], list[Span]]:
-    # Words at least one of which any match contains: when none occurs, nothing can match.
-    needed = [lit for p in patterns for req in required_sets(p.pattern)[:1] for lit in req]
+    # Words at least one of which any match contains: when none occurs, nothing can match. One
+    # automaton finds the first of them in a single pass, where `in` would scan once per word.
+    needed = ahocorasick.Automaton()
+    for p in patterns:
+        for literal in required_sets(p.pattern)[0]:
+            needed.add_word(literal, literal)
+    needed.make_automaton()
 
     def check(text: str, ctx: Context, _: Situation) -> list[Span]:
         if text.count(" ") + text.count("\n") + 1 < MIN_WORDS:
             return []
-        if not any(lit in ctx.lowered for lit in needed):
+        if next(needed.iter(ctx.lowered), None) is None:
             return [_whole(text)]
         found = any(
             not ctx.is_excluded(*m.span())
