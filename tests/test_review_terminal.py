@@ -18,6 +18,10 @@ PROMPT = r"\[a\]pprove"
 BAD = "Hi Tom, our records show it was delivered, so there is nothing we can do. Sam"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def session(tmp_path: Path):  # type: ignore[no-untyped-def]
     editor = tmp_path / "editor.py"
@@ -41,6 +45,9 @@ def session(tmp_path: Path):  # type: ignore[no-untyped-def]
         encoding="utf-8",
         timeout=60,
         dimensions=(50, 200),
+        # A shell without job control starts background commands with SIGINT ignored, and the
+        # child would inherit that: Ctrl-C must reach it however the suite was launched.
+        preexec_fn=_default_sigint,
     )
     yield child, tmp_path / "audit.sqlite3"
     child.close(force=True)
