@@ -36,6 +36,9 @@ class Prompts:
             # Newlines after tags are kept so paragraphs survive; callers fold extra blank lines.
             trim_blocks=False,
             lstrip_blocks=True,
+            # Compiled once per process: no stat() of every template on every render, and the
+            # prompts a draft records (`version`, hashed once) are the ones it was rendered from.
+            auto_reload=False,
         )
 
     def _template(self, name: str) -> jinja2.Template:
