@@ -69,6 +69,9 @@ class LintSettings(_Strict):
     """Rule ids that never report."""
     severity: dict[str, Severity] = Field(default_factory=dict)
     """Per-rule severity overrides, e.g. {"vague-commitment" = "error"}."""
+    accelerate: bool = True
+    """Run every pattern at once in Hyperscan when the [fast] extra is installed; false keeps
+    the pure-Python path. Both give the same findings."""
     semantic: bool = False
     """The semantic layer (sentence embeddings) beside the patterns; needs the [semantic] extra."""
     semantic_threshold: float = Field(default=0.8, gt=0, lt=1)

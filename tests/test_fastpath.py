@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import assistant
+from assistant import LintSettings, Settings
 from assistant.lint import Linter, builtin_rules
-from assistant.lint.fastpath import WordRegex, caseless_safe, required_sets
+from assistant.lint.fastpath import (
+    Scanner,
+    WordRegex,
+    caseless_safe,
+    required_sets,
+    scanner_available,
+)
+
+from conftest import EXAMPLES as EMAILS
 
 RULES = builtin_rules()
 EXAMPLES = [e for r in RULES for e in (*r.must_flag, *r.must_not_flag)]
@@ -16,6 +29,18 @@ WORDS = sorted({w for e in EXAMPLES for w in re.findall(r"[\w']+|[.,!?]", e)})
 SOURCES = [src for r in RULES for src, _ in r.expressions()]
 
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join)
+# Besides the rules' own words: quotes and history markers (context), and characters on which
+# Hyperscan and Python could disagree (accents, curly apostrophes, the \x1c-\x1f separators).
+ODD = ['"', "'", "> ", "wrote:", "\n", "café", "naïvely", "’", "İ", "\x1c", "\x0b", "—"]
+mixed = st.lists(st.sampled_from(WORDS + ODD), min_size=1, max_size=40).map(" ".join)
+
+if not scanner_available() and os.environ.get("ASSISTANT_REQUIRE_FAST"):
+    pytest.fail("the scanner tests need the [fast] extra (hyperscan)", pytrace=False)
+needs_scanner = pytest.mark.skipif(
+    not scanner_available(), reason="the [fast] extra (hyperscan) is not installed"
+)
+ACCELERATED = Linter(Settings(lint=LintSettings(accelerate=True)))
+PURE = Linter(Settings(lint=LintSettings(accelerate=False)))
 
 
 def test_required_literals_occur_in_every_match() -> None:
@@ -66,3 +91,55 @@ def test_examples_lint_the_same_with_and_without_the_prefilter() -> None:
             (f.rule, f.start, f.end) for f in linter.lint(example).findings if f.layer == "pattern"
         }
         assert fast <= _brute_force(linter, example)
+
+
+@needs_scanner
+@settings(max_examples=150, deadline=None)
+@given(mixed)
+def test_the_scanner_and_the_pure_python_path_give_the_same_report(text: str) -> None:
+    assert ACCELERATED.lint(text) == PURE.lint(text)
+
+
+@needs_scanner
+def test_rule_examples_and_offline_drafts_lint_the_same_on_both_paths() -> None:
+    helper = assistant.Assistant()
+    drafts = [helper.draft(helper.read_file(p)).reply for p in sorted(EMAILS.iterdir())]
+    quoted = "> You must have dropped it.\nOn Mon, Ann wrote:\nnot our fault"
+    for text in [*EXAMPLES, *drafts, quoted, *(f"{e} \u2014 caf\u00e9" for e in EXAMPLES[:40])]:
+        assert ACCELERATED.lint(text) == PURE.lint(text), text
+
+
+@needs_scanner
+@settings(max_examples=80, deadline=None)
+@given(texts)
+def test_the_scanner_never_skips_a_pattern_that_would_match(text: str) -> None:
+    scanned = Scanner([p.source for p in ACCELERATED._patterns], {}).scan(text.lower())
+    assert scanned is not None  # the rules' words are plain ASCII
+    candidates = set(scanned[0])
+    for index, pattern in enumerate(ACCELERATED._patterns):
+        if index not in candidates:
+            assert not list(pattern.spans(text, text.lower())), (pattern.rule.id, text)
+
+
+@needs_scanner
+def test_patterns_the_scanner_cannot_take_are_left_to_python() -> None:
+    # A backreference to a group that does not exist: Hyperscan refuses it, Python must decide.
+    scanner = Scanner(["x(?P=nope)", "refund"], {"unknown": "a(?P=nope)", "ownership": "we will"})
+    assert scanner.scan("nothing here") == ([0], frozenset({"unknown"}))
+    assert scanner.scan("we will refund you") == ([0, 1], frozenset({"unknown", "ownership"}))
+    assert scanner.scan("caf\u00e9") is None  # beyond ASCII: the Aho-Corasick path decides
+
+
+@needs_scanner
+def test_the_compiled_database_is_cached_and_a_broken_cache_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    sources = ["refund", "not our fault"]
+    first = Scanner(sources, {"ownership": "we will"})
+    (cached,) = (tmp_path / "complaint-assistant" / "hyperscan").iterdir()
+    cached.write_bytes(b"not a database")
+    again = Scanner(sources, {"ownership": "we will"})
+    text = "it is not our fault, but we will refund you"
+    assert again.scan(text) == first.scan(text) == ([0, 1], frozenset({"ownership"}))
+    assert cached.read_bytes() != b"not a database"  # rewritten for the next process

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import cached_property
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 _HISTORY = re.compile(
@@ -19,14 +20,34 @@ _MARKER = re.compile(r"<!--\s*lint-ignore(?P<ids>(?:\s+[a-z0-9-]+)*)\s*-->", re.
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
 
 
+T = TypeVar("T")
+
+
+class _lazy(Generic[T]):
+    """functools.cached_property without the lock Python 3.11 takes on each first access: a
+    Context lives for one lint in one thread, and the lock cost more than most properties."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 class Context:
     """Facts about one text, shared by every rule that looks at it."""
 
-    def __init__(self, text: str, lowered: str | None = None) -> None:
+    def __init__(
+        self, text: str, lowered: str | None = None, matched: frozenset[str] | None = None
+    ) -> None:
         self.text = text
         self.lowered = lowered if lowered is not None else text.lower()
+        self.matched = matched
+        """Which of structure.PRESENCE match somewhere, when the scanner has run; else None."""
 
-    @cached_property
+    @_lazy
     def excluded(self) -> list[tuple[int, int]]:
         text, spans = self.text, list[tuple[int, int]]()
         if ">" in text:
@@ -40,11 +61,11 @@ class Context:
         spans.extend(m.span() for m in self._markers)
         return spans
 
-    @cached_property
+    @_lazy
     def _markers(self) -> list[re.Match[str]]:
         return list(_MARKER.finditer(self.text)) if "lint-ignore" in self.lowered else []
 
-    @cached_property
+    @_lazy
     def suppressed(self) -> list[tuple[int, int, frozenset[str]]]:
         text, spans = self.text, []
         for m in self._markers:
@@ -59,19 +80,23 @@ class Context:
             )
         return spans
 
-    @cached_property
+    @_lazy
     def _line_starts(self) -> list[int]:
         return [0] + [m.end() for m in re.finditer("\n", self.text)]
 
-    @cached_property
+    @_lazy
     def _ends(self) -> list[int]:
         return [m.end() for m in _SENTENCE_END.finditer(self.text)]
 
     def is_excluded(self, start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in self.excluded)
+        excluded = self.excluded
+        return bool(excluded) and any(s <= start and end <= e for s, e in excluded)
 
     def is_suppressed(self, rule_id: str, start: int) -> bool:
-        return any(s <= start <= e and (not ids or rule_id in ids) for s, e, ids in self.suppressed)
+        suppressed = self.suppressed
+        return bool(suppressed) and any(
+            s <= start <= e and (not ids or rule_id in ids) for s, e, ids in suppressed
+        )
 
     def sentence(self, start: int, end: int) -> tuple[int, int]:
         """Bounds of the sentence (or sentences) holding [start, end)."""

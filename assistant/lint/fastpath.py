@@ -8,13 +8,26 @@ Most replies are clean, so most patterns never run.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import json
+import os
 import re
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
+import platformdirs
+
+hyperscan: Any
+try:  # the [fast] extra: x86-64 only, so never required
+    hyperscan = importlib.import_module("hyperscan")
+except ImportError:  # depends on what is installed
+    hyperscan = None
 
 Literals = frozenset[str]
 
@@ -256,3 +269,123 @@ def _first_chars(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
         return _first_chars(list(av[2]))
     return None
+
+
+# On text of these characters alone, Hyperscan's patterns mean what Python's do: its \\w, \\b and
+# \\s are ASCII, while Python also counts the separators \\x1c-\\x1f as space.
+_NOT_SCANNABLE = re.compile(r"[^\x00-\x1b\x20-\x7f]")
+_PREFILTER_FLAGS = 0
+_EXACT_FLAGS = 0
+if hyperscan is not None:
+    _PREFILTER_FLAGS = (
+        hyperscan.HS_FLAG_PREFILTER
+        | hyperscan.HS_FLAG_SINGLEMATCH
+        | hyperscan.HS_FLAG_CASELESS
+        | hyperscan.HS_FLAG_ALLOWEMPTY
+    )
+    _EXACT_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH
+
+
+def scanner_available() -> bool:
+    return hyperscan is not None
+
+
+class Scanner:
+    """Every pattern at once, in one compiled Hyperscan database (the [fast] extra).
+
+    `prefilter` patterns are compiled in Hyperscan's prefilter mode, which may report a pattern
+    that Python would not match but never misses one: the answer is which rule patterns are worth
+    running at all, much sharper than which literals occur. `exact` patterns (named) are compiled
+    as they are, for checks that only ask whether a pattern matches anywhere. Text outside plain
+    ASCII is left to the Aho-Corasick path (`scan` returns None), where the two engines could
+    disagree on what a word character is.
+    """
+
+    def __init__(self, prefilter: Sequence[str], exact: Mapping[str, str]) -> None:
+        assert hyperscan is not None
+        self._names = list(exact)
+        entries = [(src, _PREFILTER_FLAGS) for src in prefilter] + [
+            (exact[name], _EXACT_FLAGS) for name in self._names
+        ]
+        self._first_exact = len(prefilter)
+        self._database, unusable = _database(entries)
+        # A pattern Hyperscan cannot take is a candidate on every text, as Python must decide.
+        self._always = sorted(i for i in unusable if i < self._first_exact)
+        self._never_known = frozenset(
+            self._names[i - self._first_exact] for i in unusable if i >= self._first_exact
+        )
+        self._local = threading.local()  # a scratch space per thread: scans never share one
+
+    def scan(self, lowered: str) -> tuple[list[int], frozenset[str]] | None:
+        """(the prefilter patterns that may match, the exact patterns that do), or None when this
+        text must take the slower path. An exact pattern Hyperscan could not compile counts as
+        matching, so its check falls back to Python."""
+        if not lowered.isascii() or _NOT_SCANNABLE.search(lowered):
+            return None
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        hits: list[int] = []
+        self._database.scan(
+            lowered.encode("ascii"),
+            match_event_handler=lambda i, _f, _t, _fl, _c: hits.append(i),
+            scratch=scratch,
+        )
+        first = self._first_exact
+        found = [i for i in hits if i < first]
+        candidates = sorted({*self._always, *found}) if self._always else sorted(found)
+        matched = self._never_known | {self._names[i - first] for i in hits if i >= first}
+        return candidates, frozenset(matched)
+
+
+def _database(entries: list[tuple[str, int]]) -> tuple[Any, set[int]]:
+    """The compiled database and the entries it had to leave out, loaded from the cache when
+    these patterns were compiled before (compiling takes about half a second; loading,
+    microseconds)."""
+    assert hyperscan is not None
+    version = getattr(hyperscan, "__version__", "")
+    key = hashlib.sha256(repr((version, entries)).encode("utf-8")).hexdigest()[:32]
+    cache = Path(platformdirs.user_cache_dir("complaint-assistant")) / "hyperscan" / f"{key}.db"
+    try:
+        header, _, blob = cache.read_bytes().partition(b"\n")
+        return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK), set(json.loads(header))
+    except (OSError, ValueError, hyperscan.error):
+        pass
+    unusable: set[int] = set()
+    try:
+        database = _compile(entries, unusable)
+    except hyperscan.error:
+        # Only now find which patterns it refuses, one by one; the rest still go in.
+        unusable = {i for i, entry in enumerate(entries) if not _compiles(entry)}
+        database = _compile(entries, unusable)
+    try:  # a cache that cannot be written only costs the next process the compile
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(
+            json.dumps(sorted(unusable)).encode() + b"\n" + hyperscan.dumpb(database)
+        )
+        partial.replace(cache)
+    except OSError:
+        pass
+    return database, unusable
+
+
+def _compile(entries: list[tuple[str, int]], leave_out: set[int]) -> Any:
+    assert hyperscan is not None
+    usable = [(i, e) for i, e in enumerate(entries) if i not in leave_out]
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[src.encode("utf-8") for _, (src, _) in usable],
+        ids=[i for i, _ in usable],
+        elements=len(usable),
+        flags=[flags for _, (_, flags) in usable],
+    )
+    return database
+
+
+def _compiles(entry: tuple[str, int]) -> bool:
+    try:
+        _compile([entry], set())
+    except hyperscan.error:
+        return False
+    return True

@@ -65,6 +65,14 @@ _ACKNOWLEDGE = WordRegex(
     r"we (?:got|made) (?:this|it|that) wrong|our (?:mistake|fault|error)|my (?:mistake|fault)|not your fault|"
     r"must have been (?:so |really |very )?\w+|worr(?:y|ied|ying))\b",
 )
+# What the "missing" checks look for anywhere in a reply. The linter's scanner (the [fast] extra)
+# runs these in the same pass as the rule patterns, so most replies never run them in Python.
+PRESENCE: dict[str, WordRegex] = {
+    "ownership": _OWNERSHIP,
+    "next-step": _NEXT_STEP,
+    "next-step-number": _NEXT_STEP_NUMBER,
+    "acknowledgment": _ACKNOWLEDGE,
+}
 _MONEY = re.compile(
     r"(?:[$£€]|\b(?:USD|EUR|GBP)\s?)(?P<a>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"|\b(?P<b>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?:dollars|euros|pounds|USD|EUR|GBP)\b",
@@ -90,7 +98,8 @@ def _whole(text: str) -> Span:
     return 0, len(stripped) if first_line_end < 0 else first_line_end
 
 
-def _missing(*patterns: WordRegex) -> Callable[[str, Context, Situation], list[Span]]:
+def _missing(*names: str) -> Callable[[str, Context, Situation], list[Span]]:
+    patterns = [PRESENCE[name] for name in names]
     # Words at least one of which any match contains: when none occurs, nothing can match. One
     # automaton finds the first of them in a single pass, where `in` would scan once per word.
     needed = ahocorasick.Automaton()
@@ -102,7 +111,12 @@ def _missing(*patterns: WordRegex) -> Callable[[str, Context, Situation], list[S
     def check(text: str, ctx: Context, _: Situation) -> list[Span]:
         if text.count(" ") + text.count("\n") + 1 < MIN_WORDS:
             return []
-        if next(needed.iter(ctx.lowered), None) is None:
+        if ctx.matched is not None:  # the scanner already ran these patterns
+            if ctx.matched.isdisjoint(names):
+                return [_whole(text)]
+            if not ctx.excluded:
+                return []  # a match, and nothing quoted it could sit in
+        elif next(needed.iter(ctx.lowered), None) is None:
             return [_whole(text)]
         found = any(
             not ctx.is_excluded(*m.span())
@@ -245,9 +259,9 @@ CHECKS: dict[str, Callable[[str, Context, Situation], list[Span]]] = {
     "unlisted-link": unlisted_link,
     "unlisted-phone": unlisted_phone,
     "prompt-echo": prompt_echo,
-    "no-ownership": _missing(_OWNERSHIP),
-    "no-next-step": _missing(_NEXT_STEP, _NEXT_STEP_NUMBER),
-    "no-acknowledgment": _missing(_ACKNOWLEDGE),
+    "no-ownership": _missing("ownership"),
+    "no-next-step": _missing("next-step", "next-step-number"),
+    "no-acknowledgment": _missing("acknowledgment"),
     "over-policy-promise": over_policy_promise,
     "refund-without-return": refund_without_return,
 }
