@@ -4,7 +4,8 @@
 
 The corpus: the labelled dev replies (../shared/eval) and the offline drafts of the examples,
 recombined sentence by sentence into --replies replies (fixed seed), so lengths and phrasing vary
-like a day's drafts. proselint runs over a sample of it (it is slow) and is scaled per reply.
+like a day's drafts. proselint runs over a sample of it (it is slow) and is scaled per reply. Both
+report the best of --rounds rounds.
 """
 
 from __future__ import annotations
@@ -94,13 +95,18 @@ def main() -> None:
     CheckRegistry().register_many(__register__)
     sample = replies[: args.proselint_sample]
     LintFile("<warm>", sample[0]).lint()
+    # Measured as ours is: the best of the same number of rounds (proselint caches only its
+    # compiled patterns, never results, so a repeated round does no less work).
     pl_latencies = []
-    start = time.perf_counter()
-    for text in sample:
-        t0 = time.perf_counter()
-        LintFile("<reply>", text).lint()
-        pl_latencies.append(time.perf_counter() - t0)
-    theirs = len(sample) / (time.perf_counter() - start)
+    pl_best = float("inf")
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        for text in sample:
+            t0 = time.perf_counter()
+            LintFile("<reply>", text).lint()
+            pl_latencies.append(time.perf_counter() - t0)
+        pl_best = min(pl_best, time.perf_counter() - start)
+    theirs = len(sample) / pl_best
     print(
         f"proselint: {theirs:,.0f} replies/s  p50 {percentile(pl_latencies, 0.5) * 1e3:.1f} ms  "
         f"p99 {percentile(pl_latencies, 0.99) * 1e3:.1f} ms  (over {len(sample)} replies)"
