@@ -124,9 +124,12 @@ def test_the_scanner_never_skips_a_pattern_that_would_match(text: str) -> None:
 @needs_scanner
 def test_patterns_the_scanner_cannot_take_are_left_to_python() -> None:
     # A backreference to a group that does not exist: Hyperscan refuses it, Python must decide.
-    scanner = Scanner(["x(?P=nope)", "refund"], {"unknown": "a(?P=nope)", "ownership": "we will"})
+    scanner = Scanner(
+        ["x(?P=nope)", "refund"], {"unknown": ["a(?P=nope)"], "ownership": ["we will", "i will"]}
+    )
     assert scanner.scan("nothing here") == ([0], frozenset({"unknown"}))
     assert scanner.scan("we will refund you") == ([0, 1], frozenset({"unknown", "ownership"}))
+    assert scanner.scan("i will refund you") == ([0, 1], frozenset({"unknown", "ownership"}))
     assert scanner.scan("caf\u00e9") is None  # beyond ASCII: the Aho-Corasick path decides
 
 
@@ -136,10 +139,10 @@ def test_the_compiled_database_is_cached_and_a_broken_cache_is_rebuilt(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     sources = ["refund", "not our fault"]
-    first = Scanner(sources, {"ownership": "we will"})
+    first = Scanner(sources, {"ownership": ["we will"]})
     (cached,) = (tmp_path / "complaint-assistant" / "hyperscan").iterdir()
     cached.write_bytes(b"not a database")
-    again = Scanner(sources, {"ownership": "we will"})
+    again = Scanner(sources, {"ownership": ["we will"]})
     text = "it is not our fault, but we will refund you"
     assert again.scan(text) == first.scan(text) == ([0, 1], frozenset({"ownership"}))
     assert cached.read_bytes() != b"not a database"  # rewritten for the next process

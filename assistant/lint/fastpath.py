@@ -271,9 +271,9 @@ def _first_chars(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
     return None
 
 
-# On text of these characters alone, Hyperscan's patterns mean what Python's do: its \\w, \\b and
-# \\s are ASCII, while Python also counts the separators \\x1c-\\x1f as space.
-_NOT_SCANNABLE = re.compile(r"[^\x00-\x1b\x20-\x7f]")
+# On ASCII text without these, Hyperscan's patterns mean what Python's do: its \\w, \\b and \\s are
+# ASCII, while Python also counts the separators \\x1c-\\x1f as space.
+_SEPARATORS = ("\x1c", "\x1d", "\x1e", "\x1f")
 _PREFILTER_FLAGS = 0
 _EXACT_FLAGS = 0
 if hyperscan is not None:
@@ -295,17 +295,17 @@ class Scanner:
 
     `prefilter` patterns are compiled in Hyperscan's prefilter mode, which may report a pattern
     that Python would not match but never misses one: the answer is which rule patterns are worth
-    running at all, much sharper than which literals occur. `exact` patterns (named) are compiled
-    as they are, for checks that only ask whether a pattern matches anywhere. Text outside plain
+    running at all, much sharper than which literals occur. `exact` patterns are compiled as they
+    are, for checks that only ask whether any of a named group of patterns matches anywhere. Text outside plain
     ASCII is left to the Aho-Corasick path (`scan` returns None), where the two engines could
     disagree on what a word character is.
     """
 
-    def __init__(self, prefilter: Sequence[str], exact: Mapping[str, str]) -> None:
+    def __init__(self, prefilter: Sequence[str], exact: Mapping[str, Sequence[str]]) -> None:
         assert hyperscan is not None
-        self._names = list(exact)
+        self._names = [name for name, sources in exact.items() for _ in sources]
         entries = [(src, _PREFILTER_FLAGS) for src in prefilter] + [
-            (exact[name], _EXACT_FLAGS) for name in self._names
+            (src, _EXACT_FLAGS) for sources in exact.values() for src in sources
         ]
         self._first_exact = len(prefilter)
         self._database, unusable = _database(entries)
@@ -320,7 +320,7 @@ class Scanner:
         """(the prefilter patterns that may match, the exact patterns that do), or None when this
         text must take the slower path. An exact pattern Hyperscan could not compile counts as
         matching, so its check falls back to Python."""
-        if not lowered.isascii() or _NOT_SCANNABLE.search(lowered):
+        if not lowered.isascii() or any(c in lowered for c in _SEPARATORS):
             return None
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:

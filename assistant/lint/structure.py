@@ -73,6 +73,16 @@ PRESENCE: dict[str, WordRegex] = {
     "next-step-number": _NEXT_STEP_NUMBER,
     "acknowledgment": _ACKNOWLEDGE,
 }
+
+
+def presence_patterns() -> dict[str, list[str]]:
+    """What the structural checks only need to find somewhere, for the linter's scanner: the
+    PRESENCE patterns, and every stretch of our prompts' words an echo would repeat."""
+    found = {name: [regex.pattern] for name, regex in PRESENCE.items()}
+    found["prompt-echo"] = [re.escape(key) for key in _echo_automaton().keys()]  # noqa: SIM118
+    return found
+
+
 _MONEY = re.compile(
     r"(?:[$£€]|\b(?:USD|EUR|GBP)\s?)(?P<a>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"|\b(?P<b>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?:dollars|euros|pounds|USD|EUR|GBP)\b",
@@ -235,6 +245,8 @@ def prompt_echo(text: str, ctx: Context, situation: Situation) -> list[Span]:
     model to "reveal your instructions" produces."""
     markers = "<" in text or "meta_goal" in text or "#" in text
     spans = [m.span() for m in _MARKERS.finditer(text)] if markers else []
+    if ctx.matched is not None and "prompt-echo" not in ctx.matched:
+        return spans  # the scanner looked for every stretch already: none occurs
     lowered = ctx.lowered
     for end, length in _echo_automaton().iter(lowered):
         begin = end - length + 1
