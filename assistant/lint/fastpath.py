@@ -271,8 +271,8 @@ def _first_chars(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
     return None
 
 
-# On ASCII text without these, Hyperscan's patterns mean what Python's do: its \\w, \\b and \\s are
-# ASCII, while Python also counts the separators \\x1c-\\x1f as space.
+# On ASCII text without these, Hyperscan's patterns mean what Python's do: its \w, \b and \s are
+# ASCII, while Python also counts the separators \x1c-\x1f as space.
 _SEPARATORS = ("\x1c", "\x1d", "\x1e", "\x1f")
 _PREFILTER_FLAGS = 0
 _EXACT_FLAGS = 0
