@@ -134,6 +134,14 @@ def test_patterns_the_scanner_cannot_take_are_left_to_python() -> None:
 
 
 @needs_scanner
+def test_gates_are_absent_only_when_nothing_can_match() -> None:
+    # A lookahead, which Hyperscan takes only in prefilter mode: a gate, never an exact answer.
+    scanner = Scanner([], {}, {"keep": [r"\bkeep it\b(?=[^.]*\brefund)"]})
+    assert scanner.scan("no refund here") == ([], frozenset())
+    assert scanner.scan("keep it, we will refund you") == ([], frozenset({"keep"}))
+
+
+@needs_scanner
 def test_the_compiled_database_is_cached_and_a_broken_cache_is_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

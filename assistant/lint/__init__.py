@@ -13,7 +13,7 @@ from .context import Context, strip_markers
 from .fastpath import Prefilter, Scanner, scanner_available
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import semantic_layer
-from .structure import CHECKS, Situation, amounts_in, presence_patterns
+from .structure import CHECKS, Situation, amounts_in, gate_patterns, presence_patterns
 
 __all__ = ["Linter", "Rule", "Situation", "amounts_in", "builtin_rules", "strip_markers"]
 
@@ -40,7 +40,7 @@ class Linter:
         sources = [p.source for p in self._patterns]
         self._prefilter = Prefilter(sources)
         self._scanner = (
-            Scanner(sources, presence_patterns())
+            Scanner(sources, presence_patterns(), gate_patterns())
             if self.settings.lint.accelerate and scanner_available()
             else None
         )

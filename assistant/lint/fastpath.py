@@ -296,16 +296,25 @@ class Scanner:
     `prefilter` patterns are compiled in Hyperscan's prefilter mode, which may report a pattern
     that Python would not match but never misses one: the answer is which rule patterns are worth
     running at all, much sharper than which literals occur. `exact` patterns are compiled as they
-    are, for checks that only ask whether any of a named group of patterns matches anywhere. Text outside plain
-    ASCII is left to the Aho-Corasick path (`scan` returns None), where the two engines could
-    disagree on what a word character is.
+    are, for checks that ask whether any of a named group of patterns matches anywhere. `gates`
+    are named groups in prefilter mode: their absence proves a check has nothing to find, their
+    presence proves nothing. Text outside plain ASCII is left to the Aho-Corasick path (`scan`
+    returns None), where the two engines could disagree on what a word character is.
     """
 
-    def __init__(self, prefilter: Sequence[str], exact: Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self,
+        prefilter: Sequence[str],
+        exact: Mapping[str, Sequence[str]],
+        gates: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         assert hyperscan is not None
-        self._names = [name for name, sources in exact.items() for _ in sources]
+        named = [(name, src, _EXACT_FLAGS) for name, group in exact.items() for src in group] + [
+            (name, src, _PREFILTER_FLAGS) for name, group in (gates or {}).items() for src in group
+        ]
+        self._names = [name for name, _, _ in named]
         entries = [(src, _PREFILTER_FLAGS) for src in prefilter] + [
-            (src, _EXACT_FLAGS) for sources in exact.values() for src in sources
+            (src, flags) for _, src, flags in named
         ]
         self._first_exact = len(prefilter)
         self._database, unusable = _database(entries)
@@ -317,9 +326,9 @@ class Scanner:
         self._local = threading.local()  # a scratch space per thread: scans never share one
 
     def scan(self, lowered: str) -> tuple[list[int], frozenset[str]] | None:
-        """(the prefilter patterns that may match, the exact patterns that do), or None when this
-        text must take the slower path. An exact pattern Hyperscan could not compile counts as
-        matching, so its check falls back to Python."""
+        """(the prefilter patterns that may match, the named groups that matched), or None when
+        this text must take the slower path. A named pattern Hyperscan could not compile counts
+        as matching, so its check falls back to Python."""
         if not lowered.isascii() or any(c in lowered for c in _SEPARATORS):
             return None
         scratch = getattr(self._local, "scratch", None)

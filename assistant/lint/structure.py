@@ -76,11 +76,26 @@ PRESENCE: dict[str, WordRegex] = {
 
 
 def presence_patterns() -> dict[str, list[str]]:
-    """What the structural checks only need to find somewhere, for the linter's scanner: the
-    PRESENCE patterns, and every stretch of our prompts' words an echo would repeat."""
+    """What the structural checks need to know occurs somewhere, exactly, for the linter's
+    scanner: the PRESENCE patterns, and every stretch of our prompts' words an echo would repeat."""
     found = {name: [regex.pattern] for name, regex in PRESENCE.items()}
     found["prompt-echo"] = [re.escape(key) for key in _echo_automaton().keys()]  # noqa: SIM118
     return found
+
+
+def gate_patterns() -> dict[str, list[str]]:
+    """The first looks of other checks: when the scanner finds none of these, the check has
+    nothing to find (see `_absent`)."""
+    return {
+        "no-return": [_NO_RETURN.pattern],
+        "link": [_LINKISH.pattern],
+        "digit-run": [_DIGIT_RUN.pattern],
+    }
+
+
+def _absent(ctx: Context, name: str) -> bool:
+    """The scanner has run, and nothing of presence_patterns() or gate_patterns()[name] occurs."""
+    return ctx.matched is not None and name not in ctx.matched
 
 
 _MONEY = re.compile(
@@ -158,7 +173,7 @@ def over_policy_promise(text: str, ctx: Context, situation: Situation) -> list[S
 
 
 def refund_without_return(text: str, ctx: Context, situation: Situation) -> list[Span]:
-    if not situation.policy.refund_requires_return:
+    if not situation.policy.refund_requires_return or _absent(ctx, "no-return"):
         return []
     return [m.span() for m in _NO_RETURN.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
 
@@ -181,7 +196,7 @@ def _host(url: str) -> str:
 
 def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
     """Links the company profile does not list: an injected email's favourite payload."""
-    if not _LINKISH.search(ctx.lowered):
+    if _absent(ctx, "link") or not _LINKISH.search(ctx.lowered):
         return []
     company = situation.company
     allowed = {_host(v) for v in (company.website, company.support_email) if v}
@@ -196,7 +211,8 @@ def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
 
 
 def unlisted_phone(text: str, ctx: Context, situation: Situation) -> list[Span]:
-    if not _DIGIT_RUN.search(text):
+    # Digits and punctuation are the same in the lowered text the scanner saw.
+    if _absent(ctx, "digit-run") or not _DIGIT_RUN.search(text):
         return []
     allowed = re.sub(r"\D", "", situation.company.phone or "")
     spans = []
@@ -245,7 +261,7 @@ def prompt_echo(text: str, ctx: Context, situation: Situation) -> list[Span]:
     model to "reveal your instructions" produces."""
     markers = "<" in text or "meta_goal" in text or "#" in text
     spans = [m.span() for m in _MARKERS.finditer(text)] if markers else []
-    if ctx.matched is not None and "prompt-echo" not in ctx.matched:
+    if _absent(ctx, "prompt-echo"):
         return spans  # the scanner looked for every stretch already: none occurs
     lowered = ctx.lowered
     for end, length in _echo_automaton().iter(lowered):
