@@ -134,6 +134,15 @@ def test_patterns_the_scanner_cannot_take_are_left_to_python() -> None:
 
 
 @needs_scanner
+def test_case_sensitive_patterns_see_the_text_as_written() -> None:
+    scanner = Scanner([r"\b[A-Z]{3,}\b", "refund"], {}, cased={0})
+    assert scanner.scan("we will refund you", "We will refund you") == ([1], frozenset())
+    assert scanner.scan("we will refund you", "We WILL refund you") == ([0, 1], frozenset())
+    # Lowered to ASCII but not ASCII as written (the Kelvin sign): Python decides.
+    assert scanner.scan("5 k", "5 \u212a") is None
+
+
+@needs_scanner
 def test_gates_are_absent_only_when_nothing_can_match() -> None:
     # A lookahead, which Hyperscan takes only in prefilter mode: a gate, never an exact answer.
     scanner = Scanner([], {}, {"keep": [r"\bkeep it\b(?=[^.]*\brefund)"]})

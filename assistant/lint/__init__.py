@@ -40,7 +40,12 @@ class Linter:
         sources = [p.source for p in self._patterns]
         self._prefilter = Prefilter(sources)
         self._scanner = (
-            Scanner(sources, presence_patterns(), gate_patterns())
+            Scanner(
+                sources,
+                presence_patterns(),
+                gate_patterns(),
+                cased={i for i, p in enumerate(self._patterns) if p.rule.case_sensitive},
+            )
             if self.settings.lint.accelerate and scanner_available()
             else None
         )
@@ -60,7 +65,7 @@ class Linter:
         lowered = normal.lower()
         # A few characters change length when lowered; then offsets would drift, so match as is.
         same_length = len(lowered) == len(normal)
-        scanned = self._scanner.scan(lowered) if self._scanner is not None else None
+        scanned = self._scanner.scan(lowered, normal) if self._scanner is not None else None
         if scanned is None:
             candidates, matched = self._prefilter.candidates(lowered), None
         else:

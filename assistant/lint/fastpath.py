@@ -14,7 +14,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
@@ -307,51 +307,71 @@ class Scanner:
         prefilter: Sequence[str],
         exact: Mapping[str, Sequence[str]],
         gates: Mapping[str, Sequence[str]] | None = None,
+        cased: Collection[int] = (),
     ) -> None:
         assert hyperscan is not None
         named = [(name, src, _EXACT_FLAGS) for name, group in exact.items() for src in group] + [
             (name, src, _PREFILTER_FLAGS) for name, group in (gates or {}).items() for src in group
         ]
         self._names = [name for name, _, _ in named]
-        entries = [(src, _PREFILTER_FLAGS) for src in prefilter] + [
-            (src, flags) for _, src, flags in named
-        ]
-        self._first_exact = len(prefilter)
-        self._database, unusable = _database(entries)
+        self._first_named = first = len(prefilter)
+        self._database, unusable = _database(
+            [(i, src, _PREFILTER_FLAGS) for i, src in enumerate(prefilter) if i not in cased]
+            + [(first + j, src, flags) for j, (_, src, flags) in enumerate(named)]
+        )
+        # Case-sensitive patterns ("SHOUTING") see the text as written, in a database of their
+        # own: on lowered text without case they would be candidates on every reply.
+        self._cased: Any = None
+        if cased:
+            self._cased, unusable_cased = _database(
+                [(i, prefilter[i], _PREFILTER_FLAGS & ~hyperscan.HS_FLAG_CASELESS) for i in cased]
+            )
+            unusable |= unusable_cased
         # A pattern Hyperscan cannot take is a candidate on every text, as Python must decide.
-        self._always = sorted(i for i in unusable if i < self._first_exact)
-        self._never_known = frozenset(
-            self._names[i - self._first_exact] for i in unusable if i >= self._first_exact
-        )
-        self._local = threading.local()  # a scratch space per thread: scans never share one
+        self._always = sorted(i for i in unusable if i < first)
+        self._never_known = frozenset(self._names[i - first] for i in unusable if i >= first)
+        self._local = threading.local()  # scratch spaces per thread: scans never share one
 
-    def scan(self, lowered: str) -> tuple[list[int], frozenset[str]] | None:
+    def scan(
+        self, lowered: str, text: str | None = None
+    ) -> tuple[list[int], frozenset[str]] | None:
         """(the prefilter patterns that may match, the named groups that matched), or None when
-        this text must take the slower path. A named pattern Hyperscan could not compile counts
-        as matching, so its check falls back to Python."""
-        if not lowered.isascii() or any(c in lowered for c in _SEPARATORS):
+        this text must take the slower path. `text` is the reply as written, for case-sensitive
+        patterns (the lowered text when omitted). A named pattern Hyperscan could not compile
+        counts as matching, so its check falls back to Python."""
+        text = lowered if text is None else text
+        if not (lowered.isascii() and text.isascii()) or any(c in text for c in _SEPARATORS):
             return None
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._database)
         hits: list[int] = []
-        self._database.scan(
-            lowered.encode("ascii"),
-            match_event_handler=lambda i, _f, _t, _fl, _c: hits.append(i),
-            scratch=scratch,
-        )
-        first = self._first_exact
+        self._run("lowered", self._database, lowered, hits)
+        self._run("cased", self._cased, text, hits)
+        first = self._first_named
         found = [i for i in hits if i < first]
         candidates = sorted({*self._always, *found}) if self._always else sorted(found)
         matched = self._never_known | {self._names[i - first] for i in hits if i >= first}
         return candidates, frozenset(matched)
 
+    def _run(self, slot: str, database: Any, text: str, hits: list[int]) -> None:
+        if database is None:
+            return
+        scratch = getattr(self._local, slot, None)
+        if scratch is None:
+            scratch = hyperscan.Scratch(database)
+            setattr(self._local, slot, scratch)
+        database.scan(
+            text.encode("ascii"),
+            match_event_handler=lambda i, _f, _t, _fl, _c: hits.append(i),
+            scratch=scratch,
+        )
 
-def _database(entries: list[tuple[str, int]]) -> tuple[Any, set[int]]:
-    """The compiled database and the entries it had to leave out, loaded from the cache when
-    these patterns were compiled before (compiling takes about half a second; loading,
-    microseconds)."""
+
+def _database(entries: list[tuple[int, str, int]]) -> tuple[Any, set[int]]:
+    """The compiled database of (id, pattern, flags) entries and the ids it had to leave out,
+    loaded from the cache when these were compiled before (compiling takes about half a second;
+    loading, microseconds)."""
     assert hyperscan is not None
+    if not entries:
+        return None, set()  # Hyperscan has no empty database; there is nothing to scan for
     version = getattr(hyperscan, "__version__", "")
     key = hashlib.sha256(repr((version, entries)).encode("utf-8")).hexdigest()[:32]
     cache = Path(platformdirs.user_cache_dir("complaint-assistant")) / "hyperscan" / f"{key}.db"
@@ -362,11 +382,11 @@ def _database(entries: list[tuple[str, int]]) -> tuple[Any, set[int]]:
         pass
     unusable: set[int] = set()
     try:
-        database = _compile(entries, unusable)
+        database = _compile(entries)
     except hyperscan.error:
         # Only now find which patterns it refuses, one by one; the rest still go in.
-        unusable = {i for i, entry in enumerate(entries) if not _compiles(entry)}
-        database = _compile(entries, unusable)
+        unusable = {entry[0] for entry in entries if not _compiles(entry)}
+        database = _compile([e for e in entries if e[0] not in unusable])
     try:  # a cache that cannot be written only costs the next process the compile
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(f".{os.getpid()}.tmp")
@@ -379,22 +399,21 @@ def _database(entries: list[tuple[str, int]]) -> tuple[Any, set[int]]:
     return database, unusable
 
 
-def _compile(entries: list[tuple[str, int]], leave_out: set[int]) -> Any:
+def _compile(entries: list[tuple[int, str, int]]) -> Any:
     assert hyperscan is not None
-    usable = [(i, e) for i, e in enumerate(entries) if i not in leave_out]
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(
-        expressions=[src.encode("utf-8") for _, (src, _) in usable],
-        ids=[i for i, _ in usable],
-        elements=len(usable),
-        flags=[flags for _, (_, flags) in usable],
+        expressions=[src.encode("utf-8") for _, src, _ in entries],
+        ids=[i for i, _, _ in entries],
+        elements=len(entries),
+        flags=[flags for _, _, flags in entries],
     )
     return database
 
 
-def _compiles(entry: tuple[str, int]) -> bool:
+def _compiles(entry: tuple[int, str, int]) -> bool:
     try:
-        _compile([entry], set())
+        _compile([entry])
     except hyperscan.error:
         return False
     return True
