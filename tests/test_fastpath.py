@@ -163,3 +163,20 @@ def test_the_compiled_database_is_cached_and_a_broken_cache_is_rebuilt(
     text = "it is not our fault, but we will refund you"
     assert again.scan(text) == first.scan(text) == ([0, 1], frozenset({"ownership"}))
     assert cached.read_bytes() != b"not a database"  # rewritten for the next process
+
+
+@needs_scanner
+def test_a_cpu_hyperscan_cannot_run_on_keeps_the_pure_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.lint import fastpath
+
+    def refuse(*_: object, **__: object) -> None:
+        raise fastpath.hyperscan.error("this CPU lacks SSSE3")
+
+    monkeypatch.setattr(fastpath, "Scanner", refuse)
+    linter = Linter()
+    text = "Our records show it was delivered, so there is nothing we can do."
+    assert linter.lint(text) == PURE.lint(text)
+    assert {f.rule for f in linter.lint(text).findings} >= {
+        "doubt-our-records",
+        "stonewall-nothing-we-can-do",
+    }

@@ -10,7 +10,7 @@ from typing import Literal
 from ..config import Settings
 from ..models import Finding, LintReport
 from .context import Context, strip_markers
-from .fastpath import Prefilter, Scanner, scanner_available
+from .fastpath import Prefilter, make_scanner
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import semantic_layer
 from .structure import CHECKS, Situation, amounts_in, gate_patterns, presence_patterns
@@ -40,13 +40,13 @@ class Linter:
         sources = [p.source for p in self._patterns]
         self._prefilter = Prefilter(sources)
         self._scanner = (
-            Scanner(
+            make_scanner(
                 sources,
                 presence_patterns(),
                 gate_patterns(),
                 cased={i for i, p in enumerate(self._patterns) if p.rule.case_sensitive},
             )
-            if self.settings.lint.accelerate and scanner_available()
+            if self.settings.lint.accelerate
             else None
         )
         self._structure = [c.rule for c in self.rules if c.rule.kind == "structure"]

@@ -365,6 +365,22 @@ class Scanner:
         )
 
 
+def make_scanner(
+    prefilter: Sequence[str],
+    exact: Mapping[str, Sequence[str]],
+    gates: Mapping[str, Sequence[str]] | None = None,
+    cased: Collection[int] = (),
+) -> Scanner | None:
+    """A Scanner, or None when Hyperscan is not installed or cannot run here (it needs SSSE3,
+    which some emulated CPUs lack): the linter then keeps its pure-Python path."""
+    if hyperscan is None:
+        return None
+    try:
+        return Scanner(prefilter, exact, gates, cased)
+    except hyperscan.error:
+        return None
+
+
 def _database(entries: list[tuple[int, str, int]]) -> tuple[Any, set[int]]:
     """The compiled database of (id, pattern, flags) entries and the ids it had to leave out,
     loaded from the cache when these were compiled before (compiling takes about half a second;
