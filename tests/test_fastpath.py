@@ -180,3 +180,25 @@ def test_a_cpu_hyperscan_cannot_run_on_keeps_the_pure_path(monkeypatch: pytest.M
         "doubt-our-records",
         "stonewall-nothing-we-can-do",
     }
+
+
+@needs_scanner
+def test_a_cached_database_this_cpu_refuses_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.lint import fastpath
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    Scanner(["refund"], {})  # leaves the compiled database in the cache
+    real = fastpath.hyperscan.Scratch
+    refusals = []
+
+    def foreign_once(database: object) -> object:
+        if not refusals:  # as a database compiled on another CPU is refused
+            refusals.append(database)
+            raise fastpath.hyperscan.error("database was compiled for a different platform")
+        return real(database)
+
+    monkeypatch.setattr(fastpath.hyperscan, "Scratch", foreign_once)
+    assert Scanner(["refund"], {}).scan("we will refund you") == ([0], frozenset())
+    assert refusals  # the cached copy was tried, refused, and compiled again

@@ -393,7 +393,11 @@ def _database(entries: list[tuple[int, str, int]]) -> tuple[Any, set[int]]:
     cache = Path(platformdirs.user_cache_dir("complaint-assistant")) / "hyperscan" / f"{key}.db"
     try:
         header, _, blob = cache.read_bytes().partition(b"\n")
-        return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK), set(json.loads(header))
+        loaded = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+        # A database compiled on another CPU (a home directory shared between machines) loads
+        # but is refused here, when its scratch space is made: then it is compiled again.
+        hyperscan.Scratch(loaded)
+        return loaded, set(json.loads(header))
     except (OSError, ValueError, hyperscan.error):
         pass
     unusable: set[int] = set()
