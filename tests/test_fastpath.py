@@ -150,15 +150,24 @@ def test_gates_are_absent_only_when_nothing_can_match() -> None:
     assert scanner.scan("keep it, we will refund you") == ([], frozenset({"keep"}))
 
 
+def _next_process() -> None:
+    """What a new process starts with: no database compiled or loaded in memory yet."""
+    from assistant.lint import fastpath
+
+    fastpath._database.cache_clear()
+
+
 @needs_scanner
 def test_the_compiled_database_is_cached_and_a_broken_cache_is_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     sources = ["refund", "not our fault"]
+    _next_process()
     first = Scanner(sources, {"ownership": ["we will"]})
     (cached,) = (tmp_path / "complaint-assistant" / "hyperscan").iterdir()
     cached.write_bytes(b"not a database")
+    _next_process()
     again = Scanner(sources, {"ownership": ["we will"]})
     text = "it is not our fault, but we will refund you"
     assert again.scan(text) == first.scan(text) == ([0, 1], frozenset({"ownership"}))
@@ -189,7 +198,9 @@ def test_a_cached_database_this_cpu_refuses_is_compiled_again(
     from assistant.lint import fastpath
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _next_process()
     Scanner(["refund"], {})  # leaves the compiled database in the cache
+    _next_process()
     real = fastpath.hyperscan.Scratch
     refusals = []
 
@@ -201,4 +212,5 @@ def test_a_cached_database_this_cpu_refuses_is_compiled_again(
 
     monkeypatch.setattr(fastpath.hyperscan, "Scratch", foreign_once)
     assert Scanner(["refund"], {}).scan("we will refund you") == ([0], frozenset())
+    _next_process()  # the database compiled under the patch must not outlive this test
     assert refusals  # the cached copy was tried, refused, and compiled again

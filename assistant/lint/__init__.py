@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 from ..config import Settings
@@ -86,13 +87,9 @@ class Linter:
         if self._semantic is not None:
             found.extend(self._semantic_findings(text, ctx, found))
         situation = (
-            self._situation
-            if not allowed_amounts
-            else Situation(
-                policy=self.settings.policy,
-                company=self.settings.company,
-                allowed_amounts=allowed_amounts,
-            )
+            replace(self._situation, allowed_amounts=allowed_amounts)
+            if allowed_amounts
+            else self._situation
         )
         for rule in self._structure:
             for start, end in CHECKS[rule.id](normal, ctx, situation):

@@ -49,7 +49,8 @@ class Context:
         self.text = text
         self.lowered = lowered if lowered is not None else text.lower()
         self.matched = matched
-        """Which of structure.PRESENCE match somewhere, when the scanner has run; else None."""
+        """The named pattern groups the scanner found (structure.presence_patterns() and
+        gate_patterns()), or None when it has not run on this text."""
 
     @_lazy
     def excluded(self) -> list[tuple[int, int]]:

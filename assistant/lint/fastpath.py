@@ -8,6 +8,7 @@ Most replies are clean, so most patterns never run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -316,17 +317,21 @@ class Scanner:
         self._names = [name for name, _, _ in named]
         self._first_named = first = len(prefilter)
         self._database, unusable = _database(
-            [(i, src, _PREFILTER_FLAGS) for i, src in enumerate(prefilter) if i not in cased]
-            + [(first + j, src, flags) for j, (_, src, flags) in enumerate(named)]
+            (
+                *((i, src, _PREFILTER_FLAGS) for i, src in enumerate(prefilter) if i not in cased),
+                *((first + j, src, flags) for j, (_, src, flags) in enumerate(named)),
+            )
         )
         # Case-sensitive patterns ("SHOUTING") see the text as written, in a database of their
         # own: on lowered text without case they would be candidates on every reply.
         self._cased: Any = None
         if cased:
             self._cased, unusable_cased = _database(
-                [(i, prefilter[i], _PREFILTER_FLAGS & ~hyperscan.HS_FLAG_CASELESS) for i in cased]
+                tuple(
+                    (i, prefilter[i], _PREFILTER_FLAGS & ~hyperscan.HS_FLAG_CASELESS) for i in cased
+                )
             )
-            unusable |= unusable_cased
+            unusable = unusable | unusable_cased
         # A pattern Hyperscan cannot take is a candidate on every text, as Python must decide.
         self._always = sorted(i for i in unusable if i < first)
         self._never_known = frozenset(self._names[i - first] for i in unusable if i >= first)
@@ -381,13 +386,18 @@ def make_scanner(
         return None
 
 
-def _database(entries: list[tuple[int, str, int]]) -> tuple[Any, set[int]]:
-    """The compiled database of (id, pattern, flags) entries and the ids it had to leave out,
-    loaded from the cache when these were compiled before (compiling takes about half a second;
-    loading, microseconds)."""
+Entry = tuple[int, str, int]  # id, pattern, flags
+
+
+@functools.cache
+def _database(entries: tuple[Entry, ...]) -> tuple[Any, frozenset[int]]:
+    """The compiled database of `entries` and the ids it had to leave out: once per process for
+    each set of patterns (every Linter with the same rules shares it; databases are read-only,
+    scratch space is per Scanner and thread), loaded from the on-disk cache when another process
+    compiled them before (compiling takes about a second; loading, a millisecond)."""
     assert hyperscan is not None
     if not entries:
-        return None, set()  # Hyperscan has no empty database; there is nothing to scan for
+        return None, frozenset()  # Hyperscan has no empty database; nothing to scan for
     version = getattr(hyperscan, "__version__", "")
     key = hashlib.sha256(repr((version, entries)).encode("utf-8")).hexdigest()[:32]
     cache = Path(platformdirs.user_cache_dir("complaint-assistant")) / "hyperscan" / f"{key}.db"
@@ -397,7 +407,7 @@ def _database(entries: list[tuple[int, str, int]]) -> tuple[Any, set[int]]:
         # A database compiled on another CPU (a home directory shared between machines) loads
         # but is refused here, when its scratch space is made: then it is compiled again.
         hyperscan.Scratch(loaded)
-        return loaded, set(json.loads(header))
+        return loaded, frozenset(json.loads(header))
     except (OSError, ValueError, hyperscan.error):
         pass
     unusable: set[int] = set()
@@ -416,10 +426,10 @@ def _database(entries: list[tuple[int, str, int]]) -> tuple[Any, set[int]]:
         partial.replace(cache)
     except OSError:
         pass
-    return database, unusable
+    return database, frozenset(unusable)
 
 
-def _compile(entries: list[tuple[int, str, int]]) -> Any:
+def _compile(entries: Sequence[Entry]) -> Any:
     assert hyperscan is not None
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     database.compile(
@@ -431,7 +441,7 @@ def _compile(entries: list[tuple[int, str, int]]) -> Any:
     return database
 
 
-def _compiles(entry: tuple[int, str, int]) -> bool:
+def _compiles(entry: Entry) -> bool:
     try:
         _compile([entry])
     except hyperscan.error:
