@@ -22,6 +22,7 @@ from assistant.lint.fastpath import (
 )
 
 from conftest import EXAMPLES as EMAILS
+from conftest import run_cli
 
 RULES = builtin_rules()
 EXAMPLES = [e for r in RULES for e in (*r.must_flag, *r.must_not_flag)]
@@ -214,3 +215,17 @@ def test_a_cached_database_this_cpu_refuses_is_compiled_again(
     assert Scanner(["refund"], {}).scan("we will refund you") == ([0], frozenset())
     _next_process()  # the database compiled under the patch must not outlive this test
     assert refusals  # the cached copy was tried, refused, and compiled again
+
+
+def test_the_cli_lints_the_same_with_the_scanner_turned_off(tmp_path: Path) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text("[lint]\naccelerate = false\n")
+    reply = (
+        b"Hi Ann,\n\nOur records show it was delivered, so there is nothing we can do. "
+        b'You wrote "it never came", but per our policy refunds take 30 days. SORRY!!!\n\nSam'
+    )
+    default = run_cli("lint", "--format", "json", "-", stdin=reply)
+    pure = run_cli("--config", str(config), "lint", "--format", "json", "-", stdin=reply)
+    assert default.code == pure.code == 1
+    assert default.out == pure.out
+    assert "doubt-our-records" in pure.out and "stonewall-nothing-we-can-do" in pure.out
