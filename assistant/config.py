@@ -62,6 +62,9 @@ class LLMSettings(_Strict):
     structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
     """How to ask for JSON: auto tries json_schema, then json_object with the schema (llama.cpp),
     then instructions and parsing."""
+    transport: Literal["lean", "httpx"] = "lean"
+    """HTTP under the openai client for direct connections: "lean" (assistant/transport.py, about
+    1 ms less per request) or "httpx" (httpx2's own). Proxied requests always use httpx2's."""
 
 
 class LintSettings(_Strict):

@@ -36,6 +36,7 @@ from tenacity import (
 from .config import LLMSettings
 from .errors import BackendError, ConfigError
 from .models import Usage
+from .transport import LeanAsyncClient
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -223,12 +224,17 @@ class LLMClient:
         loop = asyncio.get_running_loop()
         client: openai.AsyncOpenAI | None = self._clients.get(loop)
         if client is None:
+            http_client = (
+                LeanAsyncClient(verify=_ssl_context(), follow_redirects=True)
+                if self.settings.transport == "lean"
+                else openai.DefaultAsyncHttpx2Client(verify=_ssl_context())
+            )
             client = openai.AsyncOpenAI(
                 api_key=self._api_key,
                 base_url=self.settings.base_url,
                 timeout=self.settings.timeout,
                 max_retries=0,
-                http_client=openai.DefaultAsyncHttpx2Client(verify=_ssl_context()),
+                http_client=http_client,
             )
             self._clients[loop] = client
         return client

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
+import vcr
+from vcr.cassette import Cassette
 
 from assistant import Settings
 
@@ -109,6 +113,22 @@ def vcr_config(record_mode: str) -> dict[str, object]:
         ],
         "decode_compressed_response": True,
     }
+
+
+@contextlib.contextmanager
+def cassette(name: str, record_mode: str) -> Iterator[Cassette]:
+    """vcrpy's cassette, over the assistant's own HTTP transport too: vcrpy patches httpx2's
+    transports, and LeanTransport (the default under the openai client) is not one of them."""
+    import httpx2
+    from vcr.stubs.httpx_stubs import vcr_handle_async_request
+
+    from assistant.transport import LeanTransport
+
+    recorder = vcr.VCR(**vcr_config(record_mode))
+    with recorder.use_cassette(str(CASSETTES / f"{name}.yaml")) as tape:
+        stub = vcr_handle_async_request(tape, LeanTransport.handle_async_request, httpx2)
+        with mock.patch.object(LeanTransport, "handle_async_request", stub):
+            yield tape
 
 
 def _free_port() -> int:

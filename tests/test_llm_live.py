@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import vcr
 
 import assistant
 from assistant import Category, Signal
@@ -22,9 +21,9 @@ from conftest import (
     CASSETTES,
     EXAMPLES,
     LIVE_MODEL,
+    cassette,
     live_settings,
     run_cli,
-    vcr_config,
 )
 
 pytestmark = pytest.mark.live
@@ -33,7 +32,7 @@ pytestmark = pytest.mark.live
 @contextlib.contextmanager
 def recording(name: str) -> Iterator[None]:
     if os.environ.get("RECORD_CASSETTES"):
-        with vcr.VCR(**vcr_config("all")).use_cassette(str(CASSETTES / f"{name}.yaml")):
+        with cassette(name, "all"):
             yield
     else:
         yield

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import vcr
-
 import assistant
 from assistant import Signal
 
-from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, live_settings, vcr_config
+from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, cassette, live_settings
 
-REPLAY = vcr.VCR(**vcr_config("none"))
 # Any port: requests match on method and path, and nothing real listens here.
 BASE_URL = "http://127.0.0.1:9/v1"
 
@@ -31,9 +28,9 @@ def test_cassettes_hold_no_secrets_and_readable_bodies() -> None:
 
 def test_replayed_classification_steps_down_to_json_object_and_merges_signals() -> None:
     helper = _assistant()
-    with REPLAY.use_cassette(str(CASSETTES / "classify-chargeback.yaml")) as cassette:
+    with cassette("classify-chargeback", "none") as tape:
         c = helper.classify((EXAMPLES / "03-cancel-after-dispatch.eml").read_bytes())
-    assert cassette.play_count == len(cassette) == 2  # json_schema refused (500), then json_object
+    assert tape.play_count == len(tape) == 2  # json_schema refused (500), then json_object
     assert helper.llm._mode == "json_object"
     assert c.backend == "openai"
     assert Signal.chargeback_threat in c.escalation_signals and c.urgency == "high"
@@ -41,11 +38,11 @@ def test_replayed_classification_steps_down_to_json_object_and_merges_signals() 
 
 def test_replayed_draft_counts_every_token_and_revision() -> None:
     helper = _assistant(max_revisions=1)
-    with REPLAY.use_cassette(str(CASSETTES / "draft-kettle.yaml")) as cassette:
+    with cassette("draft-kettle", "none") as tape:
         result = helper.draft((EXAMPLES / "04-broken-kettle.txt").read_text())
-        requests = [r for r in cassette.requests]
-    assert cassette.all_played
-    answered = [r for r in cassette.responses if r["status"]["code"] == 200]
+        requests = [r for r in tape.requests]
+    assert tape.all_played
+    answered = [r for r in tape.responses if r["status"]["code"] == 200]
     import json
 
     recorded_tokens = sum(
@@ -54,4 +51,4 @@ def test_replayed_draft_counts_every_token_and_revision() -> None:
     assert result.usage is not None and result.usage.total_tokens == recorded_tokens
     drafts = len(answered) - 1  # one classification, the rest drafts and revisions
     assert result.revisions == drafts - 1
-    assert result.model == LIVE_MODEL and len(requests) == len(cassette)
+    assert result.model == LIVE_MODEL and len(requests) == len(tape)

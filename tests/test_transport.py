@@ -1,0 +1,352 @@
+"""The lean HTTP/1.1 transport under the openai client: framing, keep-alive, streaming, errors,
+TLS and proxies, against scripted servers on loopback, and the assistant on top of it."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import socket
+import ssl
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx2
+import pytest
+import trustme
+
+import assistant
+from assistant import Settings
+from assistant.transport import LeanAsyncClient
+
+from fake_openai import FakeOpenAI, Fault
+
+
+@dataclass
+class Answer:
+    """What the server sends for one request: raw bytes, in parts."""
+
+    parts: list[bytes]
+    close: bool = False
+    """Close the connection after answering."""
+    gate: threading.Event | None = None
+    """Wait for this before sending the last part."""
+
+
+@dataclass
+class RawServer:
+    """A loopback server answering each request with scripted bytes; it counts connections and
+    keeps each request's head."""
+
+    tls: ssl.SSLContext | None = None
+    answers: deque[Answer] = field(default_factory=deque)
+    heads: list[bytes] = field(default_factory=list)
+    connections: int = 0
+
+    def __post_init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str = "/v1/x") -> str:
+        scheme = "https" if self.tls else "http"
+        host = "localhost" if self.tls else "127.0.0.1"
+        return f"{scheme}://{host}:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        if self.tls:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                conn.close()
+                return
+        data = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, data = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(data) < length:
+                    data += conn.recv(65536)
+                data = data[length:]
+                self.heads.append(head)
+                answer = self.answers.popleft()
+                for i, part in enumerate(answer.parts):
+                    if answer.gate is not None and i == len(answer.parts) - 1:
+                        answer.gate.wait(5)
+                    conn.sendall(part)
+                if answer.close:
+                    return
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture
+def server() -> Iterator[RawServer]:
+    s = RawServer()
+    yield s
+    s.close()
+
+
+def ok(body: bytes, *headers: bytes) -> bytes:
+    extra = b"".join(h + b"\r\n" for h in headers)
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), extra, body)
+
+
+def client(**kwargs: object) -> LeanAsyncClient:
+    kwargs.setdefault("verify", ssl.create_default_context())
+    return LeanAsyncClient(timeout=5, **kwargs)  # type: ignore[arg-type]
+
+
+def test_one_connection_serves_request_after_request(server: RawServer) -> None:
+    server.answers.extend([Answer([ok(b'{"n": 1}')]), Answer([ok(b'{"n": 2}')])])
+
+    async def go() -> list[object]:
+        async with client() as c:
+            first = await c.post(server.url(), json={"a": 1})
+            second = await c.get(server.url("/v1/y?q=1"))
+            return [first.json(), second.json(), first.status_code]
+
+    assert asyncio.run(go()) == [{"n": 1}, {"n": 2}, 200]
+    assert server.connections == 1
+    assert server.heads[0].startswith(b"POST /v1/x HTTP/1.1\r\n")
+    assert b"content-length: 7" in server.heads[0].lower()
+    assert server.heads[1].startswith(b"GET /v1/y?q=1 HTTP/1.1\r\n")
+
+
+def test_chunked_answers_arrive_as_they_are_sent(server: RawServer) -> None:
+    gate = threading.Event()
+    server.answers.append(
+        Answer(
+            [
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                b"6;ext=1\r\ndata: \r\n5\r\nfirst\r\n",
+                b"6\r\nsecond\r\n0\r\nX-Trailer: yes\r\n\r\n",
+            ],
+            gate=gate,
+        )
+    )
+    server.answers.append(Answer([ok(b"again")]))
+
+    async def go() -> tuple[bytes, bytes, bytes]:
+        async with client() as c:
+            async with c.stream("GET", server.url()) as response:
+                parts = response.aiter_raw()
+                early = b""
+                while early != b"data: first":
+                    early += await parts.__anext__()  # before the server may send the rest
+                gate.set()
+                rest = b"".join([p async for p in parts])
+            again = await c.get(server.url())
+            return early, rest, again.content
+
+    assert asyncio.run(go()) == (b"data: first", b"second", b"again")
+    assert server.connections == 1  # the chunked answer ended cleanly, so the connection was kept
+
+
+def test_an_answer_without_length_ends_with_its_connection(server: RawServer) -> None:
+    server.answers.extend(
+        [
+            Answer([b"HTTP/1.1 200 OK\r\n\r\nuntil ", b"the end"], close=True),
+            Answer([ok(b"closing", b"Connection: close")], close=True),
+            Answer([b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold"], close=True),
+            Answer([ok(b"fresh")]),
+        ]
+    )
+
+    async def go() -> list[bytes]:
+        async with client() as c:
+            return [(await c.get(server.url())).content for _ in range(4)]
+
+    assert asyncio.run(go()) == [b"until the end", b"closing", b"old", b"fresh"]
+    assert server.connections == 4
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(server: RawServer) -> None:
+    server.answers.extend([Answer([ok(b"one")], close=True), Answer([ok(b"two")])])
+
+    async def go() -> list[bytes]:
+        async with client() as c:
+            first = await c.get(server.url())
+            await asyncio.sleep(0.2)  # the server's close reaches the idle connection
+            second = await c.get(server.url())
+            return [first.content, second.content]
+
+    assert asyncio.run(go()) == [b"one", b"two"]
+    assert server.connections == 2
+
+
+def test_informational_and_bodiless_answers(server: RawServer) -> None:
+    server.answers.extend(
+        [
+            Answer([b"HTTP/1.1 100 Continue\r\n\r\n", ok(b"after continue")]),
+            Answer([b"HTTP/1.1 204 No Content\r\n\r\n"]),
+            Answer([b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"]),
+            Answer([ok(b"still one connection")]),
+        ]
+    )
+
+    async def go() -> list[object]:
+        async with client() as c:
+            a = await c.get(server.url())
+            b = await c.get(server.url())
+            head = await c.head(server.url())
+            d = await c.get(server.url())
+            return [a.content, b.status_code, b.content, head.headers["content-length"], d.content]
+
+    assert asyncio.run(go()) == [b"after continue", 204, b"", "4", b"still one connection"]
+    assert server.connections == 1
+
+
+def test_compressed_answers_are_decoded_by_httpx(server: RawServer) -> None:
+    packed = gzip.compress(json.dumps({"ok": True}).encode())
+    server.answers.append(Answer([ok(packed, b"Content-Encoding: gzip")]))
+
+    async def go() -> object:
+        async with client() as c:
+            return (await c.get(server.url())).json()
+
+    assert asyncio.run(go()) == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (Answer([], close=True), httpx2.RemoteProtocolError, "without sending a response"),
+        (
+            Answer([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"], close=True),
+            httpx2.RemoteProtocolError,
+            "middle of a response",
+        ),
+        (
+            Answer([b"SSH-2.0-OpenSSH_9.6\r\n\r\n"], close=True),
+            httpx2.RemoteProtocolError,
+            "Not an HTTP/1.1 status line",
+        ),
+        (
+            Answer([b"HTTP/1.1 200 OK\r\nbroken header\r\n\r\n"], close=True),
+            httpx2.RemoteProtocolError,
+            "Not an HTTP header",
+        ),
+        (
+            Answer([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"], close=True),
+            httpx2.RemoteProtocolError,
+            "Bad chunk size",
+        ),
+    ],
+)
+def test_broken_answers_raise_httpx_errors(
+    server: RawServer, answer: Answer, error: type[Exception], message: str
+) -> None:
+    server.answers.append(answer)
+
+    async def go() -> None:
+        async with client() as c:
+            await c.get(server.url())
+
+    with pytest.raises(error, match=message):
+        asyncio.run(go())
+
+
+def test_a_silent_server_times_out_and_a_closed_port_refuses(server: RawServer) -> None:
+    server.answers.append(Answer([ok(b"late")], gate=threading.Event()))
+
+    async def slow() -> None:
+        async with client() as c:
+            await c.get(server.url(), timeout=0.3)
+
+    with pytest.raises(httpx2.ReadTimeout):
+        asyncio.run(slow())
+
+    closed = socket.create_server(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+
+    async def refused() -> None:
+        async with client() as c:
+            await c.get(f"http://127.0.0.1:{port}/v1")
+
+    with pytest.raises(httpx2.ConnectError):
+        asyncio.run(refused())
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def test_tls_is_verified_against_the_context_given(authority: trustme.CA) -> None:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(server_context)
+    server = RawServer(tls=server_context)
+    server.answers.append(Answer([ok(b"secret")]))
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+
+    async def fetch(context: ssl.SSLContext) -> bytes:
+        async with client(verify=context) as c:
+            return (await c.get(server.url())).content
+
+    try:
+        assert asyncio.run(fetch(trusting)) == b"secret"
+        # The system's CAs do not know this one: the certificate is refused, not ignored.
+        with pytest.raises(httpx2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            asyncio.run(fetch(ssl.create_default_context()))
+    finally:
+        server.close()
+
+
+def test_proxies_from_the_environment_still_apply(
+    server: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy sees the absolute URL in the request line; NO_PROXY hosts are reached directly."""
+    server.answers.extend([Answer([ok(b"via proxy")]), Answer([ok(b"direct")])])
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.port}")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+
+    async def go() -> list[bytes]:
+        async with client() as c:
+            proxied = await c.get("http://llm.example.invalid/v1/models")
+            direct = await c.get(f"http://localhost:{server.port}/v1/models")
+            return [proxied.content, direct.content]
+
+    assert asyncio.run(go()) == [b"via proxy", b"direct"]
+    assert server.heads[0].startswith(b"GET http://llm.example.invalid/v1/models HTTP/1.1")
+    assert server.heads[1].startswith(b"GET /v1/models HTTP/1.1")
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+def test_the_assistant_drafts_the_same_over_either_transport(transport: str) -> None:
+    with FakeOpenAI() as fake:
+        fake.then(Fault(), Fault(kind="status", status=503, headers={"Retry-After": "0"}), Fault())
+        helper = assistant.Assistant(
+            Settings.model_validate(
+                {
+                    "backend": "openai",
+                    "llm": {"base_url": fake.base_url, "model": "m", "transport": transport},
+                }
+            )
+        )
+        result = helper.draft("My parcel never arrived. Order 12345. Priya")
+    assert result.backend == "openai" and result.reply.startswith("Hi Priya")
+    assert [r.path for r in fake.requests] == ["/v1/chat/completions"] * 3  # the 503 was retried
