@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import InputError
-from assistant.intake import parse, read_file
+from assistant.intake import parse, parse_eml, read_file
 
 from conftest import EXAMPLES
 
@@ -52,6 +52,92 @@ def test_eml_headers_give_subject_and_sender() -> None:
     assert email.sender_address == "helen.okafor@example.org"
     assert "Kind regards, Tom" not in email.body
     assert "55120" in email.facts.order_numbers
+
+
+def _mime(headers: str, body: str) -> bytes:
+    return (headers.strip() + "\nMIME-Version: 1.0\n" + body).encode("utf-8")
+
+
+def test_encoded_and_folded_headers_are_read_as_text() -> None:
+    email = parse_eml(
+        _mime(
+            "From: =?utf-8?q?Jos=C3=A9_N=C3=BA=C3=B1ez?= <jose@example.org>\n"
+            "Subject: =?utf-8?b?TWkgdGV0ZXJhIGxsZWfDsyByb3Rh?=\n =?utf-8?q?_=E2=80=94_A-77120?=",
+            "Content-Type: text/plain; charset=utf-8\n\nThe kettle arrived with a cracked lid.\n",
+        )
+    )
+    assert email.subject == "Mi tetera llegó rota — A-77120"
+    assert email.sender_name == "José Núñez"
+    assert email.sender_address == "jose@example.org"
+
+
+def test_raw_utf8_headers_and_unknown_encoded_charsets_still_read() -> None:
+    email = parse_eml(
+        _mime(
+            "From: Renée Dupont <renee@example.org>\nSubject: =?x-unknown?q?Commande?= perdue",
+            "Content-Type: text/plain; charset=utf-8\n\nMa commande 55120 n'est jamais arrivée.\n",
+        )
+    )
+    assert email.sender_name == "Renée Dupont"
+    assert email.subject == "Commande perdue"
+    assert "arrivée" in email.body
+
+
+@pytest.mark.parametrize(
+    ("part", "expected"),
+    [
+        (
+            "Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable"
+            "\n\nMy caf=E9 grinder is broken; I paid =A342.\n",
+            "My café grinder is broken; I paid £42.",
+        ),
+        (
+            "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+            "V2hlcmUgaXMgbXkgcmVmdW5kIGZvciB0aGUgY2Fmw6kgdGFibGU/\n",
+            "Where is my refund for the café table?",
+        ),
+        (
+            "Content-Type: text/plain; charset=x-nonsense\n\nI was charged twice for my café order.\n",
+            "I was charged twice for my café order.",
+        ),
+    ],
+    ids=["quoted-printable latin-1", "base64 utf-8", "unknown charset"],
+)
+def test_transfer_encodings_and_charsets_are_decoded(part: str, expected: str) -> None:
+    assert parse_eml(_mime("From: a@example.org\nSubject: s", part)).body == expected
+
+
+def test_the_body_is_the_part_a_mail_client_shows() -> None:
+    alternative = _mime(
+        "From: a@example.org\nSubject: late",
+        'Content-Type: multipart/alternative; boundary="X"\n\n--X\nContent-Type: text/plain\n\n'
+        "Two weeks late, plain.\n--X\nContent-Type: text/html\n\n<p>Two weeks late, html.</p>\n--X--\n",
+    )
+    assert parse_eml(alternative).body == "Two weeks late, plain."
+    html_and_attachment = _mime(
+        "From: a@example.org\nSubject: broken",
+        'Content-Type: multipart/mixed; boundary="Y"\n\n--Y\nContent-Type: text/html\n\n'
+        "<p>The stroller wheel snapped.</p>\n--Y\nContent-Type: text/plain\n"
+        'Content-Disposition: attachment; filename="log.txt"\n\nnot the complaint\n--Y--\n',
+    )
+    email = parse_eml(html_and_attachment)
+    assert email.body == "The stroller wheel snapped." and email.was_html
+    related = _mime(
+        "From: a@example.org\nSubject: photo",
+        'Content-Type: multipart/related; boundary="R"; start="<root>"\n\n'
+        "--R\nContent-Type: text/plain\nContent-ID: <caption>\n\nphoto caption\n"
+        "--R\nContent-Type: text/plain\nContent-ID: <root>\n\nThe lamp shade is dented.\n--R--\n",
+    )
+    assert parse_eml(related).body == "The lamp shade is dented."
+
+
+def test_an_email_with_only_attachments_is_refused_clearly() -> None:
+    only_image = _mime(
+        "From: a@example.org\nSubject: pic",
+        'Content-Type: multipart/mixed; boundary="Z"\n\n--Z\nContent-Type: image/png\n\nxx\n--Z--\n',
+    )
+    with pytest.raises(InputError, match="no text or HTML body"):
+        parse_eml(only_image)
 
 
 def test_signature_and_legal_footer_are_dropped() -> None:
