@@ -61,13 +61,18 @@ class Prompts:
 
     def exports(self, template: str, /, **variables: Any) -> dict[str, str]:
         """The `{% set %}` values a template defines (a playbook's title and meta-goal)."""
+        return self.render_with_exports(template, **variables)[1]
+
+    def render_with_exports(self, template: str, /, **variables: Any) -> tuple[str, dict[str, str]]:
+        """The rendered text and its `{% set %}` values, from one rendering."""
         try:
             module = self._template(template).make_module(variables)
         except jinja2.UndefinedError as exc:
             raise TemplateError(
                 f"The template {template} needs a value nobody gave it: {exc.message}."
             ) from None
-        return {k: str(v).strip() for k, v in module.__dict__.items() if not k.startswith("_")}
+        exported = {k: str(v).strip() for k, v in module.__dict__.items() if not k.startswith("_")}
+        return str(module).strip(), exported
 
     @property
     def version(self) -> str:

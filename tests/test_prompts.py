@@ -26,6 +26,22 @@ def test_missing_variable_is_an_error_not_a_blank(tmp_path: Path) -> None:
         prompts.render("t.j2", name="Ann")
 
 
+def test_a_template_renders_once_with_its_exports(tmp_path: Path) -> None:
+    (tmp_path / "p.j2").write_text(
+        '{% set title = "Lost parcel" %}{% set goal %}{{ name }} gets it{% endset %}\nHelp {{ name }}.\n'
+    )
+    prompts = Prompts(tmp_path)
+    text, exported = prompts.render_with_exports("p.j2", name="Ann")
+    assert text == prompts.render("p.j2", name="Ann") == "Help Ann."
+    assert (
+        exported
+        == prompts.exports("p.j2", name="Ann")
+        == {"title": "Lost parcel", "goal": "Ann gets it"}
+    )
+    with pytest.raises(TemplateError, match="name"):
+        prompts.render_with_exports("p.j2")
+
+
 def test_missing_template_and_syntax_error_are_clear(tmp_path: Path) -> None:
     (tmp_path / "bad.j2").write_text("{% if %}")
     prompts = Prompts(tmp_path)

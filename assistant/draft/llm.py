@@ -32,12 +32,11 @@ def draft_messages(
     email: Email, classification: Classification, settings: Settings, prompts: Prompts
 ) -> list[dict[str, str]]:
     variables = playbook_vars(email, classification, settings)
-    playbook_name = f"playbooks/{classification.category.value}.md.j2"
+    playbook, exported = prompts.render_with_exports(
+        f"playbooks/{classification.category.value}.md.j2", **variables
+    )
     system = prompts.render(
-        "system.md.j2",
-        **variables,
-        category_title=prompts.exports(playbook_name, **variables)["title"],
-        playbook=prompts.render(playbook_name, **variables),
+        "system.md.j2", **variables, category_title=exported["title"], playbook=playbook
     )
     user = prompts.render(
         "user.md.j2",
