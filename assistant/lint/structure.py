@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
@@ -302,6 +302,8 @@ _PAID = re.compile(
 )
 
 
+# A draft asks about its email's body more than once (the prompt, each lint of each revision).
+@lru_cache(maxsize=64)
 def amounts_in(text: str) -> frozenset[float]:
     """Amounts the customer says they paid or were charged: refunding those is within policy.
     Any other amount in an email (an injected "authorise a $5,000 refund") allows nothing."""
