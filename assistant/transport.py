@@ -189,64 +189,80 @@ class LeanTransport(httpx2.AsyncBaseTransport):
     async def _read_head(
         self, connection: _Connection, timeout: float | None
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]], bool]:
-        while True:
-            line = await _read_line(connection.reader, timeout, head=True)
-            parts = line.rstrip(b"\r\n").split(b" ", 2)
-            if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-                raise httpx2.RemoteProtocolError(f"Not an HTTP/1.1 status line: {line[:80]!r}")
-            status = int(parts[1])
-            headers: list[tuple[bytes, bytes]] = []
-            while True:
-                line = await _read_line(connection.reader, timeout)
-                if line in (b"\r\n", b"\n"):
-                    break
-                name, colon, value = line.partition(b":")
-                if not colon or not name.strip():
-                    raise httpx2.RemoteProtocolError(f"Not an HTTP header line: {line[:80]!r}")
-                headers.append((name.strip(), value.strip()))
-            if 100 <= status < 200 and status != 101:
-                continue  # informational (100 Continue, 103 Early Hints): the answer follows
-            reason = parts[2] if len(parts) > 2 else b""
-            # HTTP/1.0 closes after each answer unless told otherwise; treating it as closing
-            # costs one reconnect at most.
-            return status, reason, headers, parts[0] == b"HTTP/1.1"
+        reader = connection.reader
+        awaiting_status = True
+        try:
+            # One timeout for the whole head: it arrives in one packet, and a timer per line
+            # was a tenth of this transport's cost.
+            async with asyncio.timeout(timeout):
+                while True:
+                    awaiting_status = True
+                    line = await reader.readuntil(b"\n")
+                    awaiting_status = False
+                    parts = line.rstrip(b"\r\n").split(b" ", 2)
+                    if (
+                        len(parts) < 2
+                        or not parts[0].startswith(b"HTTP/1.")
+                        or not parts[1].isdigit()
+                    ):
+                        raise httpx2.RemoteProtocolError(
+                            f"Not an HTTP/1.1 status line: {line[:80]!r}"
+                        )
+                    status = int(parts[1])
+                    headers: list[tuple[bytes, bytes]] = []
+                    while (line := await reader.readuntil(b"\n")) not in (b"\r\n", b"\n"):
+                        name, colon, value = line.partition(b":")
+                        if not colon or not name.strip():
+                            raise httpx2.RemoteProtocolError(
+                                f"Not an HTTP header line: {line[:80]!r}"
+                            )
+                        headers.append((name.strip(), value.strip()))
+                    if not (100 <= status < 200 and status != 101):
+                        break
+                    # informational (100 Continue, 103 Early Hints): the answer follows
+        except _READ_ERRORS as exc:
+            raise _read_failure(exc, nothing_read=awaiting_status) from _cause(exc)
+        reason = parts[2] if len(parts) > 2 else b""
+        # HTTP/1.0 closes after each answer unless told otherwise; treating it as closing
+        # costs one reconnect at most.
+        return status, reason, headers, parts[0] == b"HTTP/1.1"
 
 
-async def _read_line(
-    reader: asyncio.StreamReader, timeout: float | None, *, head: bool = False
-) -> bytes:
+_READ_ERRORS = (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError)
+
+
+def _read_failure(exc: BaseException, *, nothing_read: bool = False) -> httpx2.TransportError:
+    """httpx2's exception for a failed read, so the openai client maps it as it maps httpx2's."""
+    if isinstance(exc, TimeoutError):
+        return httpx2.ReadTimeout("Timed out waiting for the server's answer.")
+    if isinstance(exc, asyncio.IncompleteReadError):
+        if nothing_read and not exc.partial:
+            return httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx2.RemoteProtocolError("Server disconnected in the middle of a response.")
+    if isinstance(exc, asyncio.LimitOverrunError):
+        return httpx2.RemoteProtocolError("The server sent a line too long for HTTP.")
+    return httpx2.ReadError(str(exc) or type(exc).__name__)
+
+
+def _cause(exc: BaseException) -> BaseException | None:
+    # An OS error's details (errno, the peer) are worth keeping; asyncio's own are noise.
+    return exc if isinstance(exc, OSError) else None
+
+
+async def _read_line(reader: asyncio.StreamReader, timeout: float | None) -> bytes:
     try:
         async with asyncio.timeout(timeout):
-            line = await reader.readuntil(b"\n")
-    except TimeoutError:
-        raise httpx2.ReadTimeout("Timed out waiting for the server's answer.") from None
-    except asyncio.IncompleteReadError as exc:
-        if head and not exc.partial:
-            raise httpx2.RemoteProtocolError(
-                "Server disconnected without sending a response."
-            ) from None
-        raise httpx2.RemoteProtocolError(
-            "Server disconnected in the middle of a response."
-        ) from None
-    except asyncio.LimitOverrunError:
-        raise httpx2.RemoteProtocolError("The server sent a line too long for HTTP.") from None
-    except OSError as exc:
-        raise httpx2.ReadError(str(exc) or type(exc).__name__) from exc
-    return line
+            return await reader.readuntil(b"\n")
+    except _READ_ERRORS as exc:
+        raise _read_failure(exc) from _cause(exc)
 
 
 async def _read_exactly(reader: asyncio.StreamReader, size: int, timeout: float | None) -> bytes:
     try:
         async with asyncio.timeout(timeout):
             return await reader.readexactly(size)
-    except TimeoutError:
-        raise httpx2.ReadTimeout("Timed out reading the server's answer.") from None
-    except asyncio.IncompleteReadError:
-        raise httpx2.RemoteProtocolError(
-            "Server disconnected in the middle of a response."
-        ) from None
-    except OSError as exc:
-        raise httpx2.ReadError(str(exc) or type(exc).__name__) from exc
+    except _READ_ERRORS as exc:
+        raise _read_failure(exc) from _cause(exc)
 
 
 class _ResponseBody(httpx2.AsyncByteStream):
@@ -309,10 +325,8 @@ class _ResponseBody(httpx2.AsyncByteStream):
                 try:
                     async with asyncio.timeout(timeout):
                         part = await reader.read(_READ_SIZE)
-                except TimeoutError:
-                    raise httpx2.ReadTimeout("Timed out reading the server's answer.") from None
-                except OSError as exc:
-                    raise httpx2.ReadError(str(exc) or type(exc).__name__) from exc
+                except _READ_ERRORS as exc:
+                    raise _read_failure(exc) from _cause(exc)
                 if not part:
                     break
                 yield part
