@@ -7,9 +7,11 @@ overhead = wall time of one draft - the time the server spent on its requests (i
 plus its own handling, measured by the server)
 
 It also prints the machine's floor: the same number of requests sent with a bare http.client
-connection and no work around them, measured the same way. What the floor costs (loopback, the
-server waking up before its clock starts, a CPU that idled while the server waited) is in every
-client's overhead on this machine; the difference is the assistant's.
+connection and no work around them, measured the same way right after each draft. What the floor
+costs (loopback, the server waking up before its clock starts, a CPU that idled while the server
+waited) is in every client's overhead on this machine; the difference, draft by draft, is the
+assistant's own. On a shared VM both move with the host's load from run to run, so compare
+figures from the same run.
 """
 
 from __future__ import annotations
@@ -48,55 +50,64 @@ def main() -> None:
             )
         )
         helper.draft(emails[0])  # warm up: imports, template compilation, structured-output mode
-        walls, counts = [], []
+        floor = BareClient(base_url)
+        overheads, floors, counts = [], [], []
         for i in range(args.drafts):
             before = len(server_seconds(base_url))
             start = time.perf_counter()
             helper.draft(emails[i % len(emails)])
-            walls.append(time.perf_counter() - start)
-            counts.append(len(server_seconds(base_url)) - before)
-        seconds = server_seconds(base_url)[-sum(counts) :]
-        floors = bare_floor(base_url, args.drafts, round(statistics.mean(counts)))
-    overheads, cursor = [], 0
-    for wall, n in zip(walls, counts, strict=True):
-        overheads.append(wall - sum(seconds[cursor : cursor + n]))
-        cursor += n
+            wall = time.perf_counter() - start
+            seconds = server_seconds(base_url)[before:]
+            overheads.append(wall - sum(seconds))
+            counts.append(len(seconds))
+            # The floor right after each draft, so both see the machine in the same mood.
+            floors.append(floor.overhead(len(seconds)))
+        floor.close()
 
-    overheads.sort()
-    p50 = statistics.median(overheads) * 1000
-    p99 = overheads[min(len(overheads) - 1, int(0.99 * len(overheads)))] * 1000
+    own = [o - f for o, f in zip(overheads, floors, strict=True)]
     print(
         f"llm_overhead: {args.drafts} drafts, server latency {args.latency * 1000:.0f} ms per request "
         "(server in its own process)"
     )
-    print(f"overhead per draft (excluding server latency): p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+    print(f"overhead per draft (excluding server latency): {_percentiles(overheads)}")
     print(
         f"HTTP requests per draft: {statistics.mean(counts):.2f} (min {min(counts)}, max {max(counts)}; "
         "one classification + one draft, one per attempt)"
     )
     print(
-        f"machine floor (the same requests from bare http.client, nothing else): "
-        f"p50 {statistics.median(floors) * 1000:.2f} ms"
+        "machine floor (the same requests from bare http.client, nothing else): "
+        f"{_percentiles(floors)}"
     )
+    print(f"the assistant's own (overhead minus the floor, draft by draft): {_percentiles(own)}")
 
 
-def bare_floor(base_url: str, rounds: int, requests: int) -> list[float]:
-    url = urlparse(base_url)
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
-    body = json.dumps({"model": "fake", "messages": [{"role": "user", "content": "hello"}]})
-    floors = []
-    for _ in range(rounds):
-        before = len(server_seconds(base_url))
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    return f"p50 {statistics.median(ordered) * 1000:.2f} ms  p99 {p99 * 1000:.2f} ms"
+
+
+class BareClient:
+    """The least a client can do: http.client on one kept-alive connection, a fixed small body."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        url = urlparse(base_url)
+        self.path = f"{url.path}/chat/completions"
+        self.conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
+        self.body = json.dumps({"model": "fake", "messages": [{"role": "user", "content": "hi"}]})
+
+    def overhead(self, requests: int) -> float:
+        before = len(server_seconds(self.base_url))
         start = time.perf_counter()
         for _ in range(requests):
-            conn.request(
-                "POST", f"{url.path}/chat/completions", body, {"Content-Type": "application/json"}
-            )
-            conn.getresponse().read()
+            self.conn.request("POST", self.path, self.body, {"Content-Type": "application/json"})
+            self.conn.getresponse().read()
         wall = time.perf_counter() - start
-        floors.append(wall - sum(server_seconds(base_url)[before:]))
-    conn.close()
-    return floors
+        return wall - sum(server_seconds(self.base_url)[before:])
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 if __name__ == "__main__":
