@@ -52,6 +52,8 @@ class Recorded:
     body: dict[str, Any]
     seconds: float = 0.0
     """How long the server spent on this request, from its first byte to its last."""
+    client_port: int = 0
+    """The client's end of the connection: equal ports mean a kept-alive connection was reused."""
 
 
 class FakeOpenAI:
@@ -135,7 +137,9 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                self._record = Recorded(self.path, dict(self.headers), body)
+                self._record = Recorded(
+                    self.path, dict(self.headers), body, client_port=self.client_address[1]
+                )
                 with fake._lock:
                     fake.requests.append(self._record)
                 fault = fake._next()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 import assistant
 from assistant import BackendError, Settings
-from assistant.llm import LLMClient
+from assistant.llm import LLMClient, run_sync
 
 from conftest import EXAMPLES, run_cli
 from fake_openai import FakeOpenAI, Fault
@@ -257,3 +260,44 @@ def test_no_key_for_the_default_openai_endpoint_is_a_config_error() -> None:
     helper = assistant.Assistant(Settings(backend="openai"))
     with pytest.raises(assistant.ConfigError, match="OPENAI_API_KEY"):
         helper.classify(EMAIL)
+
+
+def test_sync_drafts_reuse_one_kept_alive_connection(fake: FakeOpenAI) -> None:
+    helper, _ = _assistant(fake)
+    helper.draft(EMAIL)
+    helper.draft(EMAIL)
+    assert len(fake.requests) == 4
+    assert len({r.client_port for r in fake.requests}) == 1
+
+
+def test_a_sync_draft_works_from_inside_a_running_event_loop(fake: FakeOpenAI) -> None:
+    helper, _ = _assistant(fake)
+
+    async def notebook_cell() -> str:
+        return helper.draft(EMAIL).reply  # sync API called from async code, as in Jupyter
+
+    assert asyncio.run(notebook_cell()).startswith("Hi Priya")
+    assert helper.draft(EMAIL).reply.startswith("Hi Priya")  # and from plain code afterwards
+
+
+def test_an_interrupted_sync_call_never_carries_on_inside_the_next() -> None:
+    ticks: list[int] = []
+
+    async def slow() -> None:
+        for i in range(500):
+            ticks.append(i)
+            await asyncio.sleep(0.01)
+
+    async def quick() -> str:
+        await asyncio.sleep(0.1)
+        return "quick"
+
+    ctrl_c = threading.Timer(
+        0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)
+    )
+    ctrl_c.start()
+    with pytest.raises(KeyboardInterrupt):
+        run_sync(slow())
+    seen = len(ticks)
+    assert run_sync(quick()) == "quick"
+    assert len(ticks) == seen  # the interrupted call did not wake up again
