@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import re
 
 from ..models import Facts
@@ -228,11 +227,20 @@ def detect_language(text: str) -> str:
     words = re.findall(r"[a-zà-ÿ']+", text.lower())
     if not words:
         return "en"
-    counts = collections.Counter(words)
-    scores = {lang: sum(counts[w] for w in stop) for lang, stop in _STOPWORDS.items()}
+    scores = dict.fromkeys(_STOPWORDS, 0)
+    for word in words:
+        for lang in _LANGUAGES_OF.get(word, ()):
+            scores[lang] += 1
     best = max(scores, key=lambda lang: scores[lang])
     # English wins ties and near-ties: a Spanish product name in an English email is still English.
     return best if scores[best] > scores["en"] * 1.5 and scores[best] >= 3 else "en"
+
+
+# Each stopword's languages: one look-up per word of the email instead of a count per stopword.
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, stop in _STOPWORDS.items() if word in stop)
+    for word in {w for stop in _STOPWORDS.values() for w in stop}
+}
 
 
 def extract_facts(text: str, *, name_hint: str | None = None) -> Facts:
