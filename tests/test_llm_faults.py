@@ -292,12 +292,19 @@ def test_an_interrupted_sync_call_never_carries_on_inside_the_next() -> None:
         await asyncio.sleep(0.1)
         return "quick"
 
+    # A shell without job control starts background jobs (CI) with SIGINT ignored: Ctrl-C must
+    # mean KeyboardInterrupt here, as it does at a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     ctrl_c = threading.Timer(
         0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT)
     )
-    ctrl_c.start()
-    with pytest.raises(KeyboardInterrupt):
-        run_sync(slow())
+    try:
+        ctrl_c.start()
+        with pytest.raises(KeyboardInterrupt):
+            run_sync(slow())
+    finally:
+        ctrl_c.cancel()
+        signal.signal(signal.SIGINT, previous)
     seen = len(ticks)
     assert run_sync(quick()) == "quick"
     assert len(ticks) == seen  # the interrupted call did not wake up again
