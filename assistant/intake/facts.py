@@ -6,30 +6,39 @@ import re
 
 from ..models import Facts
 
-_ORDER = re.compile(
+
+def _starting(first: str, pattern: str) -> re.Pattern[str]:
+    """`pattern`, case-blind, tried only where a character in `first` stands. Python's regex engine
+    otherwise tries every alternative at every position, which made these patterns a third of
+    reading an email; the lookahead lists every character an alternative can start with, so the
+    matches are the same."""
+    return re.compile(f"(?=[{first}])(?:{pattern})", re.I)
+
+
+_ORDER = _starting(
+    "otir#",
     r"(?:\border(?:\s+(?:number|no\.?|num|id|ref(?:erence)?))?|\btransaction|\binvoice|\bref(?:erence)?)"
     r"\s*(?:is\s+|was\s+)?[:#]?\s*#?\s*(?P<id>[A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b"
     r"|(?<![\w&])#(?P<hash>[A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b",
-    re.I,
 )
-_TRACKING = re.compile(
+_TRACKING = _starting(
+    "t1",
     r"\btracking(?:\s+(?:number|no\.?|code|id))?\s*(?:is\s+)?[:#]?\s*(?P<id>[A-Z0-9]{8,30})\b"
     r"|\b(?P<ups>1Z[0-9A-Z]{16})\b",
-    re.I,
 )
-_AMOUNT = re.compile(
+_AMOUNT = _starting(
+    r"$£€\d",
     r"(?:[$£€]\s?\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|[$£€]\s?\d+(?:\.\d{1,2})?)"
     r"|\b\d+(?:\.\d{1,2})?\s?(?:USD|EUR|GBP|dollars|euros|pounds|bucks)\b",
-    re.I,
 )
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_DATE = re.compile(
+_DATE = _starting(
+    r"\djfmasondtwly",
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b(?:,?\s+\d{{4}})?"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     r"|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}"
     r"|(?:last\s+|this\s+|on\s+)?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|yesterday|last\s+week|\d+\s+(?:days|weeks|months)\s+ago)\b",
-    re.I,
 )
 # Things people order and complain about. A lexicon keeps product mentions precise: a reply that
 # says "your from" because a regex guessed wrong is worse than one that says "your order".
