@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _stats import percentile
+
 import assistant
 from assistant import LintSettings, Settings
 from assistant.lint import Linter
@@ -47,11 +49,6 @@ def corpus(n: int) -> list[str]:
     while len(replies) < n:
         replies.append(" ".join(rng.sample(sentences, rng.randint(2, 7))))
     return replies[:n]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:

@@ -16,7 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _stats import percentile
 
 import assistant
 from assistant import Settings
@@ -64,7 +67,7 @@ def main() -> None:
         latencies.sort()
 
     p50 = statistics.median(latencies) * 1000
-    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000
+    p99 = percentile(latencies, 0.99) * 1000
     print(f"store_bench: SQLite WAL, synchronous=NORMAL, {len(results)} example drafts")
     print(
         f"decisions written: {rate:,.0f} approvals/s (each: pending + approved, two transactions)"

@@ -20,6 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from _stats import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 REPLY = (
     "Hi Tom,\n\nI'm so sorry your kettle arrived cracked. Our records show it was delivered, but I've "
@@ -117,8 +119,8 @@ def main() -> None:
             for path, body in (("/api/lint", {"text": REPLY}), ("/api/draft", {"email": email})):
                 for clients in (1, 8, 32):
                     wall, lat = load(port, path, body, clients, args.requests)
-                    p50 = lat[len(lat) // 2] * 1000
-                    p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000
+                    p50 = percentile(lat, 0.5) * 1000
+                    p99 = percentile(lat, 0.99) * 1000
                     print(
                         f"{path:<11} {clients:>2} clients: {len(lat) / wall:7.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms"
                     )
