@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 
 import httpx2
@@ -249,18 +249,11 @@ def _cause(exc: BaseException) -> BaseException | None:
     return exc if isinstance(exc, OSError) else None
 
 
-async def _read_line(reader: asyncio.StreamReader, timeout: float | None) -> bytes:
+async def _read(read: Awaitable[bytes], timeout: float | None) -> bytes:
+    """One read from the server, within the read timeout, failing as httpx2 does."""
     try:
         async with asyncio.timeout(timeout):
-            return await reader.readuntil(b"\n")
-    except _READ_ERRORS as exc:
-        raise _read_failure(exc) from _cause(exc)
-
-
-async def _read_exactly(reader: asyncio.StreamReader, size: int, timeout: float | None) -> bytes:
-    try:
-        async with asyncio.timeout(timeout):
-            return await reader.readexactly(size)
+            return await read
     except _READ_ERRORS as exc:
         raise _read_failure(exc) from _cause(exc)
 
@@ -301,7 +294,7 @@ class _ResponseBody(httpx2.AsyncByteStream):
             pass
         elif self._chunked:
             while True:
-                line = await _read_line(reader, timeout)
+                line = await _read(reader.readuntil(b"\n"), timeout)
                 try:
                     size = int(line.split(b";", 1)[0].strip(), 16)
                 except ValueError:
@@ -309,24 +302,20 @@ class _ResponseBody(httpx2.AsyncByteStream):
                         f"Bad chunk size line: {line[:40]!r}"
                     ) from None
                 if size == 0:
-                    while await _read_line(reader, timeout) not in (b"\r\n", b"\n"):
+                    while await _read(reader.readuntil(b"\n"), timeout) not in (b"\r\n", b"\n"):
                         pass  # trailers: nothing here reads them
                     break
-                yield await _read_exactly(reader, size, timeout)
-                await _read_line(reader, timeout)  # the CRLF after each chunk
+                yield await _read(reader.readexactly(size), timeout)
+                await _read(reader.readuntil(b"\n"), timeout)  # the CRLF after each chunk
         elif self._length is not None:
             remaining = self._length
             while remaining:
-                part = await _read_exactly(reader, min(remaining, _READ_SIZE), timeout)
+                part = await _read(reader.readexactly(min(remaining, _READ_SIZE)), timeout)
                 remaining -= len(part)
                 yield part
         else:
             while True:
-                try:
-                    async with asyncio.timeout(timeout):
-                        part = await reader.read(_READ_SIZE)
-                except _READ_ERRORS as exc:
-                    raise _read_failure(exc) from _cause(exc)
+                part = await _read(reader.read(_READ_SIZE), timeout)
                 if not part:
                     break
                 yield part
