@@ -230,41 +230,29 @@ def test_compressed_answers_are_decoded_by_httpx(server: RawServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "error", "message"),
+    ("answer", "message"),
     [
-        (Answer([], close=True), httpx2.RemoteProtocolError, "without sending a response"),
+        (Answer([], close=True), "without sending a response"),
         (
             Answer([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"], close=True),
-            httpx2.RemoteProtocolError,
             "middle of a response",
         ),
-        (
-            Answer([b"SSH-2.0-OpenSSH_9.6\r\n\r\n"], close=True),
-            httpx2.RemoteProtocolError,
-            "Not an HTTP/1.1 status line",
-        ),
-        (
-            Answer([b"HTTP/1.1 200 OK\r\nbroken header\r\n\r\n"], close=True),
-            httpx2.RemoteProtocolError,
-            "Not an HTTP header",
-        ),
+        (Answer([b"SSH-2.0-OpenSSH_9.6\r\n\r\n"], close=True), "Not an HTTP/1.1 status line"),
+        (Answer([b"HTTP/1.1 200 OK\r\nbroken header\r\n\r\n"], close=True), "Not an HTTP header"),
         (
             Answer([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"], close=True),
-            httpx2.RemoteProtocolError,
             "Bad chunk size",
         ),
     ],
 )
-def test_broken_answers_raise_httpx_errors(
-    server: RawServer, answer: Answer, error: type[Exception], message: str
-) -> None:
+def test_broken_answers_raise_httpx_errors(server: RawServer, answer: Answer, message: str) -> None:
     server.answers.append(answer)
 
     async def go() -> None:
         async with client() as c:
             await c.get(server.url())
 
-    with pytest.raises(error, match=message):
+    with pytest.raises(httpx2.RemoteProtocolError, match=message):
         asyncio.run(go())
 
 
