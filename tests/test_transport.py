@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -21,6 +22,7 @@ import assistant
 from assistant import Settings
 from assistant.transport import LeanAsyncClient
 
+from conftest import EXAMPLES, run_cli
 from fake_openai import FakeOpenAI, Fault
 
 
@@ -338,3 +340,31 @@ def test_the_assistant_drafts_the_same_over_either_transport(transport: str) -> 
         result = helper.draft("My parcel never arrived. Order 12345. Priya")
     assert result.backend == "openai" and result.reply.startswith("Hi Priya")
     assert [r.path for r in fake.requests] == ["/v1/chat/completions"] * 3  # the 503 was retried
+
+
+def test_the_cli_takes_the_transport_from_the_config_file(tmp_path: Path) -> None:
+    replies = {}
+    with FakeOpenAI() as fake:
+        for transport in ("lean", "httpx"):
+            config = tmp_path / f"{transport}.toml"
+            config.write_text(
+                f'backend = "openai"\n[llm]\nbase_url = "{fake.base_url}"\nmodel = "m"\n'
+                f'transport = "{transport}"\n'
+            )
+            r = run_cli(
+                "--config",
+                str(config),
+                "draft",
+                "--format",
+                "json",
+                str(EXAMPLES / "01-lost-parcel.txt"),
+            )
+            assert r.code == 0, r.err
+            replies[transport] = json.loads(r.out)["reply"]
+        assert len(fake.requests) == 4  # classify and draft, over each transport
+    assert replies["lean"] == replies["httpx"] and replies["lean"].startswith("Hi Priya")
+
+    config = tmp_path / "typo.toml"
+    config.write_text('[llm]\ntransport = "fast"\n')
+    r = run_cli("--config", str(config), "draft", str(EXAMPLES / "01-lost-parcel.txt"))
+    assert r.code == 2 and "transport" in r.err and "Traceback" not in r.err
