@@ -68,20 +68,25 @@ class Exchange:
     """What one structured call cost: attempts (HTTP requests) and tokens."""
 
     attempts: int = 0
-    usage: Usage = field(default_factory=Usage)
     usage_reported: bool = False
+    # Plain sums, made into a Usage once at the end: a model per answer cost a validation each.
+    _tokens: list[int] = field(default_factory=lambda: [0, 0, 0])
+
+    @property
+    def usage(self) -> Usage:
+        prompt, completion, total = self._tokens
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
 
     def add(self, usage: Any, limiter: RateLimiter | None = None) -> None:
         if usage is None:
             return
+        total = getattr(usage, "total_tokens", 0) or 0
         if limiter is not None:
-            limiter.record(getattr(usage, "total_tokens", 0) or 0)
+            limiter.record(total)
         self.usage_reported = True
-        self.usage = self.usage + Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            total_tokens=getattr(usage, "total_tokens", 0) or 0,
-        )
+        self._tokens[0] += getattr(usage, "prompt_tokens", 0) or 0
+        self._tokens[1] += getattr(usage, "completion_tokens", 0) or 0
+        self._tokens[2] += total
 
 
 class RateLimiter:
