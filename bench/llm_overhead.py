@@ -10,10 +10,14 @@ It also prints the machine's floor: the same number of requests sent with a bare
 connection and no work around them, measured the same way right after each draft. What the floor
 costs (loopback, the server waking up before its clock starts, a CPU that idled while the server
 waited) is in every client's overhead on this machine; the difference, draft by draft, is the
-assistant's own. On a shared VM both move with the host's load from run to run, so compare
-figures from the same run. The CPU time this process spends per draft is printed too: it includes
-the offline cue reading that runs while the model thinks (so it can exceed the overhead), and it
-shows the overhead is the process's own work, not time spent waiting to be scheduled.
+assistant's own. The CPU time this process spends per draft is printed too: it includes the
+offline cue reading that runs while the model thinks, so it can exceed the overhead.
+
+On a shared VM every figure moves with the host's load from run to run, so compare figures from
+the same run. The last line says how much CPU time the hypervisor took from this VM while it
+wanted to run (steal, from /proc/stat, averaged over the drafts): a run with steal near zero
+shows the assistant's cost; a run with steal shows the host's as well. Other tenants also empty
+the CPU caches while the server waits, which steal does not count.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import time
@@ -55,6 +60,7 @@ def main() -> None:
         helper.draft(emails[0])  # warm up: imports, template compilation, structured-output mode
         floor = BareClient(base_url)
         overheads, floors, counts, cpu = [], [], [], []
+        stolen_before = host_steal()
         for i in range(args.drafts):
             before = len(server_seconds(base_url))
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -66,6 +72,7 @@ def main() -> None:
             counts.append(len(seconds))
             # The floor right after each draft, so both see the machine in the same mood.
             floors.append(floor.overhead(len(seconds)))
+        stolen_after = host_steal()
         floor.close()
 
     own = [o - f for o, f in zip(overheads, floors, strict=True)]
@@ -84,6 +91,21 @@ def main() -> None:
     )
     print(f"the assistant's own (overhead minus the floor, draft by draft): {_percentiles(own)}")
     print(f"CPU time per draft in this process (waiting excluded): {_percentiles(cpu)}")
+    if stolen_before is None or stolen_after is None:
+        print("host steal: not reported on this system")
+    else:
+        stolen = (stolen_after - stolen_before) / args.drafts
+        print(f"host steal during the run (/proc/stat, all CPUs): {stolen * 1000:.1f} ms per draft")
+
+
+def host_steal() -> float | None:
+    """Seconds of steal on all CPUs since boot, where Linux reports it (0 outside a VM)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def _percentiles(values: list[float]) -> str:
