@@ -119,6 +119,18 @@ def test_timeouts_exhausted(fake: FakeOpenAI) -> None:
         helper.classify(EMAIL)
 
 
+def test_retrying_stops_at_the_total_time_bound_counting_the_first_attempt(
+    fake: FakeOpenAI,
+) -> None:
+    # Each attempt times out after 0.3 s (the backoff is recorded, not waited): 0.3 s is inside
+    # the 0.5 s bound, so a second attempt goes out; 0.6 s is past it, so there is no third.
+    fake.then(*[Fault("hang", seconds=1.0)] * 5)
+    helper, waits = _assistant(fake, timeout=0.3, max_attempts=5, max_retry_seconds=0.5)
+    with pytest.raises(BackendError, match=r"did not answer within 0.3 s \(2 attempts\)"):
+        helper.classify(EMAIL)
+    assert len(waits) == 1
+
+
 @pytest.mark.parametrize("bad", [Fault("content", content="{oops"), Fault("content", content="")])
 def test_malformed_or_empty_answers_are_asked_again(fake: FakeOpenAI, bad: Fault) -> None:
     fake.then(bad)
