@@ -314,22 +314,32 @@ class LLMClient:
 
     async def _attempts(self, call: _Call) -> str:
         settings = self.settings
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(settings.max_attempts)
-            | stop_after_delay(settings.max_retry_seconds),
-            wait=self._wait,
-            sleep=self._sleep,
-            reraise=True,
-        )
+        started = time.monotonic()
         try:
+            try:
+                return await self._attempt(call)
+            except Exception as exc:
+                if not _retryable(exc):
+                    raise
+                failed: Exception | None = exc
+            # Most calls succeed at once, so tenacity is set up only now (it costs about 0.1 ms a
+            # call on a CPU that idled while the model thought). It is handed the first failure as
+            # its own first attempt, and the time that attempt took comes off its time bound, so
+            # its retry, wait and stop decide exactly as if it had run that attempt itself.
+            retrying = AsyncRetrying(
+                retry=retry_if_exception(_retryable),
+                stop=stop_after_attempt(settings.max_attempts)
+                | stop_after_delay(settings.max_retry_seconds - (time.monotonic() - started)),
+                wait=self._wait,
+                sleep=self._sleep,
+                reraise=True,
+            )
             async for attempt in retrying:
                 with attempt:
-                    if self.limiter is not None:
-                        await self.limiter.acquire()
-                    call.exchange.attempts += 1
-                    self.requests += 1
-                    return await self._once(call)
+                    if failed is not None:
+                        first, failed = failed, None
+                        raise first
+                    return await self._attempt(call)
         except openai.APIStatusError as exc:
             if _format_rejected(exc):
                 raise
@@ -337,6 +347,13 @@ class LLMClient:
         except openai.OpenAIError as exc:
             raise self._explain(exc, call.exchange) from None
         raise AssertionError("unreachable")
+
+    async def _attempt(self, call: _Call) -> str:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        call.exchange.attempts += 1
+        self.requests += 1
+        return await self._once(call)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
