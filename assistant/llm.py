@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse
 
@@ -70,12 +70,17 @@ class Exchange:
     attempts: int = 0
     usage_reported: bool = False
     # Plain sums, made into a Usage once at the end: a model per answer cost a validation each.
-    _tokens: list[int] = field(default_factory=lambda: [0, 0, 0])
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
 
     @property
     def usage(self) -> Usage:
-        prompt, completion, total = self._tokens
-        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.total_tokens,
+        )
 
     def add(self, usage: Any, limiter: RateLimiter | None = None) -> None:
         if usage is None:
@@ -84,9 +89,9 @@ class Exchange:
         if limiter is not None:
             limiter.record(total)
         self.usage_reported = True
-        self._tokens[0] += getattr(usage, "prompt_tokens", 0) or 0
-        self._tokens[1] += getattr(usage, "completion_tokens", 0) or 0
-        self._tokens[2] += total
+        self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+        self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+        self.total_tokens += total
 
 
 class RateLimiter:
