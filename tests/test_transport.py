@@ -325,6 +325,72 @@ def test_proxies_from_the_environment_still_apply(
     assert server.heads[1].startswith(b"GET /v1/models HTTP/1.1")
 
 
+def _as_built(request: httpx2.Request) -> tuple[object, ...]:
+    return (
+        request.method,
+        str(request.url),
+        request.headers.raw,
+        request.content,
+        request.extensions,
+    )
+
+
+# What the openai client passes to build_request, then variations on it.
+_OPENAI_HEADERS = [
+    ("authorization", "Bearer sk-test"),
+    ("content-type", "application/json"),
+    ("x-stainless-retry-count", "0"),
+]
+_BUILDS: dict[str, dict[str, object]] = {
+    "as openai sends": {"url": "http://127.0.0.1:9/v1/chat/completions"},
+    "a path under the base URL": {"url": "chat/completions"},
+    "headers replacing the client's": {
+        "url": "/v1/x",
+        "headers": [
+            ("Connection", "close"),
+            ("user-agent", "mine"),
+            ("X-Twice", "1"),
+            ("x-twice", "2"),
+        ],
+    },
+    "a Host of its own": {"url": "/v1/x", "headers": [("Host", "llm.internal")]},
+    "a length of its own": {"url": "/v1/x", "headers": [("Content-Length", "2")]},
+    "chunked by request": {"url": "/v1/x", "headers": [("Transfer-Encoding", "chunked")]},
+    "a timeout of its own": {"url": "/v1/x", "timeout": httpx2.Timeout(3.0, read=9.0)},
+    # These take httpx2's own road: the result must be the same all the same.
+    "query parameters": {"url": "/v1/x", "params": {"q": "1"}},
+    "JSON": {"url": "/v1/x", "content": None, "json": {"a": 1}},
+    "no body": {"url": "/v1/x", "content": b""},
+    "cookies": {"url": "/v1/x", "cookies": {"session": "abc"}},
+    "extensions": {"url": "/v1/x", "extensions": {"sni_hostname": "example.org"}},
+}
+
+
+@pytest.mark.parametrize("case", list(_BUILDS))
+def test_requests_are_built_exactly_as_httpx_builds_them(case: str) -> None:
+    arguments: dict[str, object] = {"content": b'{"model":"m"}', "headers": _OPENAI_HEADERS}
+    arguments.update(_BUILDS[case])
+    lean = client(base_url="http://127.0.0.1:9/v1/")
+    plain = httpx2.AsyncClient(base_url="http://127.0.0.1:9/v1/", timeout=5)
+    for _ in range(2):  # the second time from the merged-URL cache
+        assert _as_built(lean.build_request("POST", **arguments)) == _as_built(  # type: ignore[arg-type]
+            plain.build_request("POST", **arguments)  # type: ignore[arg-type]
+        )
+
+
+def test_a_client_that_kept_cookies_or_changed_its_base_url_builds_with_them() -> None:
+    lean = client(base_url="http://127.0.0.1:9/v1/")
+    assert str(lean.build_request("POST", "chat/completions", content=b"{}").url) == (
+        "http://127.0.0.1:9/v1/chat/completions"
+    )
+    lean.base_url = httpx2.URL("http://127.0.0.2:8/v2/")
+    lean.cookies.set("__cf_bm", "kept")
+    request = lean.build_request("POST", "chat/completions", content=b"{}")
+    assert str(request.url) == "http://127.0.0.2:8/v2/chat/completions"
+    assert request.headers["Host"] == "127.0.0.2:8"
+    assert request.headers["Cookie"] == "__cf_bm=kept"
+
+
 @pytest.mark.parametrize("transport", ["lean", "httpx"])
 def test_the_assistant_drafts_the_same_over_either_transport(transport: str) -> None:
     with FakeOpenAI() as fake:
