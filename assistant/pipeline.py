@@ -18,6 +18,7 @@ from .classify.llm import aclassify_llm
 from .config import Settings, data_dir, load_settings
 from .draft import draft_offline, offline_notes
 from .draft.llm import adraft_llm
+from .intake import Received
 from .intake.facts import extract_facts
 from .lint import Linter, amounts_in
 from .llm import Exchange, LLMClient, StreamSink, is_loopback, run_sync
@@ -63,18 +64,16 @@ class Assistant:
 
     # classify
     def classify(self, source: Text) -> Classification:
-        email = self.read(source)
         if self.settings.backend == "offline":
-            return classify_offline(email)
-        return run_sync(self.aclassify(email))
+            return classify_offline(self.read(source))
+        return run_sync(self.aclassify(source))
 
     async def aclassify(self, source: Text) -> Classification:
-        email = self.read(source)
         if self.settings.backend == "offline":
-            return classify_offline(email)
-        outgoing, _ = self._outgoing(email)
+            return classify_offline(self.read(source))
+        outgoing, original, _ = self._for_model(source)
         return await aclassify_llm(
-            outgoing, self.settings, self.prompts, self.llm, Exchange(), email
+            outgoing, self.settings, self.prompts, self.llm, Exchange(), original
         )
 
     # what leaves this machine
@@ -83,6 +82,21 @@ class Assistant:
         return mode == "always" or (
             mode == "remote" and not is_loopback(self.settings.llm.base_url)
         )
+
+    def _for_model(self, source: Text) -> tuple[Email | Received, Email | Received, Redaction]:
+        """What the model is shown, the email as written, and the redaction between them.
+        Unredacted, both are the email as received: its facts (most of intake's time) are then
+        extracted while the model reads it."""
+        received = (
+            source
+            if isinstance(source, Email)
+            else intake.receive(source, max_bytes=self.settings.max_input_bytes)
+        )
+        if not self._redacting():
+            return received, received, Redaction()
+        email = intake.finish(received)
+        outgoing, redaction = self._outgoing(email)
+        return outgoing, email, redaction
 
     def _outgoing(self, email: Email) -> tuple[Email, Redaction]:
         """The email as a model may see it: customer data replaced by placeholders when the
@@ -118,17 +132,15 @@ class Assistant:
     # draft
     def draft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
         """Classify, draft and lint. `stream` receives the reply text as an LLM writes it."""
-        email = self.read(source)
         if self.settings.backend == "offline":
-            return self._draft_offline(email)
-        return run_sync(self._adraft_llm(email, stream))
+            return self._draft_offline(self.read(source))
+        return run_sync(self._adraft_llm(source, stream))
 
     async def adraft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
-        email = self.read(source)
         if self.settings.backend == "offline":
             # CPU-bound and fast; a thread keeps the caller's event loop responsive anyway.
-            return await asyncio.to_thread(self._draft_offline, email)
-        return await self._adraft_llm(email, stream)
+            return await asyncio.to_thread(self._draft_offline, self.read(source))
+        return await self._adraft_llm(source, stream)
 
     def _draft_offline(self, email: Email) -> DraftResult:
         classification = classify_offline(email)
@@ -147,12 +159,13 @@ class Assistant:
             notes=offline_notes(classification),
         )
 
-    async def _adraft_llm(self, email: Email, stream: StreamSink | None) -> DraftResult:
+    async def _adraft_llm(self, source: Text, stream: StreamSink | None) -> DraftResult:
         exchange = Exchange()
-        outgoing, redaction = self._outgoing(email)
+        received, original, redaction = self._for_model(source)
         classification = await aclassify_llm(
-            outgoing, self.settings, self.prompts, self.llm, exchange, email
+            received, self.settings, self.prompts, self.llm, exchange, original
         )
+        email, outgoing = intake.finish(original), intake.finish(received)
         # The model sees only redacted facts; the agent's result keeps the real ones.
         seen = classification.model_copy(update={"facts": outgoing.facts})
 

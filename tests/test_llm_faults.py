@@ -59,6 +59,34 @@ def test_happy_path_sums_usage_and_sends_one_request_per_step(fake: FakeOpenAI) 
     assert "<customer_email>" in user and "tablecloth" in user
 
 
+@pytest.mark.parametrize("redact", ["never", "always"])
+def test_pasted_text_drafts_exactly_as_an_email_parsed_first(fake: FakeOpenAI, redact: str) -> None:
+    """From text, the facts are extracted while the model classifies: the same requests go out
+    and the same result comes back as from an Email parsed before the call."""
+    helper = assistant.Assistant(
+        Settings.model_validate(
+            {
+                "backend": "openai",
+                "redact": redact,
+                "llm": {"base_url": fake.base_url, "model": "m"},
+            }
+        )
+    )
+    text = (
+        "Subject: order 55120\n\nOnly one of my two widgets arrived, and this is my second email. "
+        "Call me on 07700 900123 if you need to.\n\nHelen Okafor"
+    )
+    from_text = helper.draft(text)
+    from_email = helper.draft(helper.read(text))
+    assert from_text.email.facts.order_numbers == ["55120"]
+    assert from_text.model_dump() == from_email.model_dump()
+    assert helper.classify(text) == helper.classify(helper.read(text))
+    bodies = [r.body for r in fake.requests]
+    assert len(bodies) == 6 and bodies[:2] == bodies[2:4] and bodies[4] == bodies[5]
+    # Redacted, the model never sees the customer's phone number; unredacted, it does.
+    assert ("07700 900123" in json.dumps(bodies)) is (redact == "never")
+
+
 def test_client_retries_are_off_and_tenacity_honours_retry_after(fake: FakeOpenAI) -> None:
     fake.then(Fault("status", 429, headers={"Retry-After": "7"}), Fault("status", 503))
     helper, waits = _assistant(fake)

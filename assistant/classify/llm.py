@@ -11,6 +11,7 @@ import asyncio
 from pydantic import BaseModel, Field
 
 from ..config import Settings
+from ..intake import Received, finish
 from ..llm import Exchange, LLMClient
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 from ..prompts import Prompts
@@ -42,7 +43,9 @@ class LLMClassification(BaseModel):
     desired_outcome: str | None = None
 
 
-def _messages(email: Email, settings: Settings, prompts: Prompts) -> list[dict[str, str]]:
+def _messages(
+    email: Email | Received, settings: Settings, prompts: Prompts
+) -> list[dict[str, str]]:
     system = prompts.render(
         "classify.md.j2", company=settings.company, categories=CATEGORY_MEANINGS
     )
@@ -72,26 +75,27 @@ def merge(model: LLMClassification, offline: Classification) -> Classification:
 
 
 async def aclassify_llm(
-    email: Email,
+    email: Email | Received,
     settings: Settings,
     prompts: Prompts,
     client: LLMClient,
     exchange: Exchange,
-    original: Email | None = None,
+    original: Email | Received | None = None,
 ) -> Classification:
     """`email` is what the model sees (redacted when it must be); `original` is the email as
-    written, whose offline signals and facts stay on this machine."""
+    written, whose offline signals and facts stay on this machine. An email still as received
+    has its facts extracted while the model reads it."""
     asking = asyncio.ensure_future(
         client.astructured(
             _messages(email, settings, prompts), LLMClassification, exchange=exchange
         )
     )
     try:
-        # The model takes far longer than the cues: read them while its answer is on the way,
-        # after letting the request out onto the wire (it takes a couple of turns of the loop).
+        # The model takes far longer than the facts and cues: read them while its answer is on
+        # the way, after letting the request out onto the wire (a couple of turns of the loop).
         for _ in range(_TURNS_TO_SEND):
             await asyncio.sleep(0)
-        offline = classify_offline(original or email)
+        offline = classify_offline(finish(original or email))
         model = await asking
     finally:
         asking.cancel()  # only matters when this call itself was cancelled or failed
