@@ -41,7 +41,7 @@ from .transport import LeanAsyncClient
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-_COMPLETIONS = "/chat/completions"
+_COMPLETIONS = b"chat/completions"
 Mode = Literal["json_schema", "json_object", "prompt"]
 _MODES: tuple[Mode, ...] = ("json_schema", "json_object", "prompt")
 Message = dict[str, str]
@@ -201,6 +201,7 @@ class _Call:
     """One structured call's fixed parts, passed down from attempt to attempt."""
 
     client: openai.AsyncOpenAI
+    url: str
     messages: list[Message]
     schema: type[BaseModel]
     mode: Mode
@@ -225,6 +226,7 @@ class LLMClient:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
             weakref.WeakKeyDictionary()
         )
+        self._url: tuple[object, str] | None = None
         self.requests = 0  # every HTTP request sent, for the overhead benchmark and tests
         self.limiter: RateLimiter | None = None
 
@@ -249,6 +251,14 @@ class LLMClient:
             )
             self._clients[loop] = client
         return client
+
+    def _completions_url(self, client: openai.AsyncOpenAI) -> str:
+        # Absolute, as the openai client would merge it with its base URL: it then parses one URL
+        # a request instead of two.
+        base = client.base_url
+        if self._url is None or self._url[0] is not base:
+            self._url = (base, str(base.copy_with(raw_path=base.raw_path + _COMPLETIONS)))
+        return self._url[1]
 
     # Public entry points -------------------------------------------------------------------
 
@@ -297,7 +307,16 @@ class LLMClient:
     ) -> M:
         conversation = list(messages)
         for reask in range(self.settings.max_reasks + 1):
-            call = _Call(client, conversation, schema, mode, exchange, stream, stream_field)
+            call = _Call(
+                client,
+                self._completions_url(client),
+                conversation,
+                schema,
+                mode,
+                exchange,
+                stream,
+                stream_field,
+            )
             try:
                 return _parse(await self._attempts(call), schema)
             except _Reask as problem:
@@ -393,14 +412,12 @@ class LLMClient:
             # llama.cpp's server takes the schema beside json_object and constrains its grammar to it.
             request["response_format"] = {"type": "json_object", "schema": json_schema}
         if call.stream is not None:
-            return await self._streamed(
-                call.client, request, exchange, call.stream, call.stream_field
-            )
+            return await self._streamed(call, request, call.stream)
         # client.post sends the body as it is: chat.completions.create would first run its typed
         # transform over every message and the schema, about 3 ms a request for nothing. The
         # answer is validated straight from its bytes into the few fields used here, instead of
         # the client building its whole ChatCompletion model field by field in Python.
-        body = await call.client.post(_COMPLETIONS, cast_to=bytes, body=request)
+        body = await call.client.post(call.url, cast_to=bytes, body=request)
         try:
             response = _Completion.model_validate_json(body)
         except ValidationError:
@@ -411,20 +428,14 @@ class LLMClient:
         choice = response.choices[0]
         return _content_of(choice.message, choice.finish_reason, settings)
 
-    async def _streamed(
-        self,
-        client: openai.AsyncOpenAI,
-        request: dict[str, Any],
-        exchange: Exchange,
-        sink: StreamSink,
-        stream_field: str,
-    ) -> str:
+    async def _streamed(self, call: _Call, request: dict[str, Any], sink: StreamSink) -> str:
+        exchange = call.exchange
         parts: list[str] = []
-        extractor = FieldStream(stream_field, sink)
+        extractor = FieldStream(call.stream_field, sink)
         finish: str | None = None
         refusal: list[str] = []
-        stream = await client.post(
-            _COMPLETIONS,
+        stream = await call.client.post(
+            call.url,
             cast_to=ChatCompletion,
             body={**request, "stream": True, "stream_options": {"include_usage": True}},
             stream=True,
