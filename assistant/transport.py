@@ -123,13 +123,18 @@ class LeanAsyncClient(httpx2.AsyncClient):
                 extensions=extensions,
             )
         merged = self._merged_url(url)
-        request_headers = httpx2.Headers(self.headers)
-        request_headers.update(headers)
+        # httpx2's merge (the client's headers, less those given again, then the given ones) on
+        # plain lists: a lookup in a new Headers object decodes every header first.
+        given = httpx2.Headers(headers).raw
+        replaced = {name.lower() for name, _ in given}
+        raw = [(name, value) for name, value in self.headers.raw if name.lower() not in replaced]
+        raw += given
+        names = {name.lower() for name, _ in raw}
         # What httpx2 adds to a request with a body: Host first, Content-Length last, unless given.
-        if "Host" not in request_headers and merged.host:
-            request_headers = httpx2.Headers([(b"Host", merged.netloc), *request_headers.raw])
-        if "Content-Length" not in request_headers and "Transfer-Encoding" not in request_headers:
-            request_headers["Content-Length"] = str(len(content))
+        if b"host" not in names and merged.host:
+            raw.insert(0, (b"Host", merged.netloc))
+        if b"content-length" not in names and b"transfer-encoding" not in names:
+            raw.append((b"Content-Length", b"%d" % len(content)))
         timeout = (
             self.timeout
             if timeout is USE_CLIENT_DEFAULT
@@ -138,7 +143,7 @@ class LeanAsyncClient(httpx2.AsyncClient):
         request = httpx2.Request(
             method,
             merged,
-            headers=request_headers,
+            headers=raw,
             stream=httpx2.ByteStream(content),
             extensions={"timeout": timeout.as_dict()},
         )

@@ -354,6 +354,7 @@ _BUILDS: dict[str, dict[str, object]] = {
         ],
     },
     "a Host of its own": {"url": "/v1/x", "headers": [("Host", "llm.internal")]},
+    "bytes and a mapping": {"url": "/v1/x", "headers": {b"X-Raw": b"caf\xc3\xa9", "accept": "*/*"}},
     "a length of its own": {"url": "/v1/x", "headers": [("Content-Length", "2")]},
     "chunked by request": {"url": "/v1/x", "headers": [("Transfer-Encoding", "chunked")]},
     "a timeout of its own": {"url": "/v1/x", "timeout": httpx2.Timeout(3.0, read=9.0)},
