@@ -16,7 +16,7 @@ from .batch import BatchResult, Item, adraft_items
 from .classify import classify_offline
 from .classify.llm import aclassify_llm
 from .config import Settings, data_dir, load_settings
-from .draft import draft_offline, offline_notes
+from .draft import draft_offline, offline_notes, read_body
 from .draft.llm import adraft_llm
 from .intake import Received
 from .intake.facts import extract_facts
@@ -162,8 +162,9 @@ class Assistant:
     async def _adraft_llm(self, source: Text, stream: StreamSink | None) -> DraftResult:
         exchange = Exchange()
         received, original, redaction = self._for_model(source)
+        # While the model classifies, the draft prompt's body cues are read too.
         classification = await aclassify_llm(
-            received, self.settings, self.prompts, self.llm, exchange, original
+            received, self.settings, self.prompts, self.llm, exchange, original, read_body
         )
         email, outgoing = intake.finish(original), intake.finish(received)
         # The model sees only redacted facts; the agent's result keeps the real ones.

@@ -7,6 +7,7 @@ classifier's escalation signals are merged in, and its facts (order numbers, amo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
@@ -81,10 +82,12 @@ async def aclassify_llm(
     client: LLMClient,
     exchange: Exchange,
     original: Email | Received | None = None,
+    meanwhile: Callable[[Email], object] | None = None,
 ) -> Classification:
     """`email` is what the model sees (redacted when it must be); `original` is the email as
     written, whose offline signals and facts stay on this machine. An email still as received
-    has its facts extracted while the model reads it."""
+    has its facts extracted while the model reads it, and `meanwhile` is given the finished
+    email then, for whatever else the caller can do before the answer comes."""
     asking = asyncio.ensure_future(
         client.astructured(
             _messages(email, settings, prompts), LLMClassification, exchange=exchange
@@ -95,7 +98,10 @@ async def aclassify_llm(
         # the way, after letting the request out onto the wire (a couple of turns of the loop).
         for _ in range(_TURNS_TO_SEND):
             await asyncio.sleep(0)
-        offline = classify_offline(finish(original or email))
+        written = finish(original or email)
+        offline = classify_offline(written)
+        if meanwhile is not None:
+            meanwhile(written)
         model = await asking
     finally:
         asking.cancel()  # only matters when this call itself was cancelled or failed

@@ -1,5 +1,5 @@
-"""Draft: the reply itself, from the offline playbooks or (later) an OpenAI-compatible LLM."""
+"""Draft: the reply itself, from the offline playbooks (offline.py) or an OpenAI-compatible LLM (llm.py)."""
 
-from .offline import draft_offline, offline_notes, playbook_vars
+from .offline import draft_offline, offline_notes, playbook_vars, read_body
 
-__all__ = ["draft_offline", "offline_notes", "playbook_vars"]
+__all__ = ["draft_offline", "offline_notes", "playbook_vars", "read_body"]

@@ -4,6 +4,8 @@ the company profile. Deterministic, no network, and its drafts pass the project'
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 from ..config import Settings
 from ..intake.facts import first_name
@@ -39,12 +41,51 @@ LANGUAGE_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class BodyCues:
+    """What the playbooks read from an email's body alone, whatever its classification."""
+
+    cancel: bool
+    exchange: bool
+    size_issue: bool
+    partial: bool
+    quality: bool
+    damage: str
+    hacked: bool
+
+
+@lru_cache(maxsize=64)
+def body_cues(body: str) -> BodyCues:
+    text = body.lower()
+    return BodyCues(
+        cancel=bool(re.search(r"\bcancel", text)),
+        exchange=bool(re.search(r"\bexchange\b", text)),
+        size_issue=bool(_SIZE.search(text)),
+        partial=bool(_PARTIAL.search(text)),
+        quality=bool(_QUALITY.search(text)),
+        damage="stopped working"
+        if _STOPPED.search(text)
+        else "arrived damaged"
+        if _ARRIVED.search(text)
+        else "isn't working as it should",
+        hacked=bool(_HACKED.search(text)),
+    )
+
+
+def read_body(email: Email) -> None:
+    """Work out ahead what playbook_vars reads from the body (both parts are cached per body):
+    the LLM path does it while the model classifies."""
+    body_cues(email.body)
+    if email.facts.amounts:
+        amounts_in(email.body)
+
+
 def playbook_vars(
     email: Email, classification: Classification, settings: Settings
 ) -> dict[str, object]:
     """Everything a playbook or reply template may use; shared with the LLM prompts."""
     facts = classification.facts
-    text = email.body.lower()
+    cues = body_cues(email.body)
     product = facts.products[0] if facts.products else None
     if product and len(facts.products) > 1 and classification.category is Category.lost_or_missing:
         product = None  # "one of two items": naming only the first may name the wrong one
@@ -75,18 +116,13 @@ def playbook_vars(
         "sentiment": classification.sentiment,
         "wants_refund": classification.desired_outcome == "a refund",
         "wants_cancel": classification.category is Category.cancellation_or_order_change
-        and bool(re.search(r"\bcancel", text)),
-        "wants_exchange": classification.desired_outcome == "an exchange"
-        or bool(re.search(r"\bexchange\b", text)),
-        "size_issue": bool(_SIZE.search(text)),
-        "partial": bool(_PARTIAL.search(text)),
-        "quality": bool(_QUALITY.search(text)),
-        "damage": "stopped working"
-        if _STOPPED.search(text)
-        else "arrived damaged"
-        if _ARRIVED.search(text)
-        else "isn't working as it should",
-        "hacked": bool(_HACKED.search(text)),
+        and cues.cancel,
+        "wants_exchange": classification.desired_outcome == "an exchange" or cues.exchange,
+        "size_issue": cues.size_issue,
+        "partial": cues.partial,
+        "quality": cues.quality,
+        "damage": cues.damage,
+        "hacked": cues.hacked,
         "goodwill": f"{min(policy.max_goodwill_credit, 15.0):g}"
         if policy.max_goodwill_credit > 0
         else None,
