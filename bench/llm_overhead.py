@@ -13,6 +13,12 @@ waited) is in every client's overhead on this machine; the difference, draft by 
 assistant's own. The CPU time this process spends per draft is printed too: it includes the
 offline cue reading that runs while the model thinks, so it can exceed the overhead.
 
+The same work costs more here than in a tight loop: after each wait for the server the CPU runs
+slower for a few milliseconds (on this project's VMs, about 1.7 times slower right after a 50 ms
+wait, recovering over 2 to 3 ms), and the benchmark prints that factor. What the assistant does
+while the model thinks (reading the email's facts and cues) costs nothing here; what it does after
+an answer arrives costs the most.
+
 On a shared VM every figure moves with the host's load from run to run, so compare figures from
 the same run. The last line says how much CPU time the hypervisor took from this VM while it
 wanted to run (steal, from /proc/stat, averaged over the drafts): a run with steal near zero
@@ -91,11 +97,36 @@ def main() -> None:
     )
     print(f"the assistant's own (overhead minus the floor, draft by draft): {_percentiles(own)}")
     print(f"CPU time per draft in this process (waiting excluded): {_percentiles(cpu)}")
+    after_idle = idle_slowdown(args.latency)
+    print(
+        f"this CPU right after idling {args.latency * 1000:.0f} ms: a fixed loop takes "
+        f"{after_idle:.2f}x its time on a busy CPU (it speeds up again within a few ms)"
+    )
     if stolen_before is None or stolen_after is None:
         print("host steal: not reported on this system")
     else:
         stolen = (stolen_after - stolen_before) / args.drafts
         print(f"host steal during the run (/proc/stat, all CPUs): {stolen * 1000:.1f} ms per draft")
+
+
+def idle_slowdown(idle: float, rounds: int = 50) -> float:
+    """How much slower a fixed loop runs just after the process slept `idle` seconds than when
+    the CPU has been busy: the hardware or hypervisor slows an idle core, so work right after a
+    wait for the server costs more than the same work measured in a tight loop."""
+
+    def loop() -> float:
+        start = time.perf_counter()
+        total = 0
+        for i in range(2000):
+            total += i
+        return time.perf_counter() - start
+
+    busy = statistics.median(loop() for _ in range(200))
+    after = []
+    for _ in range(rounds):
+        time.sleep(idle)
+        after.append(loop())
+    return statistics.median(after) / busy
 
 
 def host_steal() -> float | None:
