@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlparse
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import BaseModel, Field, ValidationError
@@ -226,7 +227,7 @@ class LLMClient:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
             weakref.WeakKeyDictionary()
         )
-        self._url: tuple[object, str] | None = None
+        self._url: tuple[httpx2.URL, str] | None = None
         self.requests = 0  # every HTTP request sent, for the overhead benchmark and tests
         self.limiter: RateLimiter | None = None
 

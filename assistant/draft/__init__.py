@@ -1,4 +1,5 @@
-"""Draft: the reply itself, from the offline playbooks (offline.py) or an OpenAI-compatible LLM (llm.py)."""
+"""Draft: the reply itself, from the offline playbooks (offline.py) or an OpenAI-compatible LLM
+(llm.py)."""
 
 from .offline import draft_offline, offline_notes, playbook_vars, read_body
 

@@ -101,6 +101,7 @@ class Received:
 
 
 def finish(email: Email | Received) -> Email:
+    """The Email, whichever step it is at."""
     return email if isinstance(email, Email) else email.email
 
 
