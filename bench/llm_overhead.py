@@ -121,12 +121,15 @@ def idle_slowdown(idle: float, rounds: int = 50) -> float:
             total += i
         return time.perf_counter() - start
 
-    busy = statistics.median(loop() for _ in range(200))
-    after = []
+    after, busy = [], []
     for _ in range(rounds):
         time.sleep(idle)
         after.append(loop())
-    return statistics.median(after) / busy
+        spin_until = time.perf_counter() + 0.005  # long enough for the CPU to be up to speed
+        while time.perf_counter() < spin_until:
+            loop()
+        busy.append(loop())
+    return statistics.median(after) / statistics.median(busy)
 
 
 def host_steal() -> float | None:
