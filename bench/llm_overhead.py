@@ -14,10 +14,11 @@ assistant's own. The CPU time this process spends per draft is printed too: it i
 offline cue reading that runs while the model thinks, so it can exceed the overhead.
 
 The same work costs more here than in a tight loop: after each wait for the server the CPU runs
-slower for a few milliseconds (on this project's VMs, about 1.7 times slower right after a 50 ms
-wait, recovering over 2 to 3 ms), and the benchmark prints that factor. What the assistant does
-while the model thinks (reading the email's facts and cues) costs nothing here; what it does after
-an answer arrives costs the most.
+slower for a few milliseconds (on this project's VMs, 1.1 to 2 times slower right after a 50 ms
+wait, recovering over 2 to 3 ms; the factor moves with the host from minute to minute). The
+benchmark prints that factor, measured at the end of the run. What the assistant does while the
+model thinks (reading the email's facts and cues) costs nothing here; what it does after an
+answer arrives costs the most.
 
 On a shared VM every figure moves with the host's load from run to run, so compare figures from
 the same run. The last line says how much CPU time the hypervisor took from this VM while it
