@@ -220,6 +220,30 @@ def test_informational_and_bodiless_answers(server: RawServer) -> None:
     assert server.connections == 1
 
 
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [b"HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 6\r\n\r\nab\r\n\r\n"],
+        [b"HTTP/1.1 200 OK\nX-A: 1\nContent-Length: 6\n\nab\r\n\r\n"],  # bare LF throughout
+        [b"HTTP/1.1 200 OK\nX-A: 1\r\nContent-Length: 6\r\n\r\nab\r\n\r\n"],  # mixed
+        [b"HTTP/1.1 200 OK\r\nX-A: 1\r\nCont", b"ent-Length: 6\r\n\r\nab\r\n\r\n"],  # split
+        [b"HTTP/1.1 200 OK\r\nX-A:  1 \r\nContent-Length: 6\r\n\r\n", b"ab\r\n\r\n"],
+    ],
+)
+def test_a_head_is_read_the_same_however_it_arrives(server: RawServer, parts: list[bytes]) -> None:
+    """Whether the head is read whole from what has arrived or line by line, and whatever its
+    line ends, the status, headers and body come out the same."""
+    server.answers.extend([Answer(parts), Answer([ok(b"next")])])
+
+    async def go() -> list[object]:
+        async with client() as c:
+            r = await c.get(server.url())
+            return [r.status_code, r.headers["x-a"], r.content, (await c.get(server.url())).content]
+
+    assert asyncio.run(go()) == [200, "1", b"ab\r\n\r\n", b"next"]
+    assert server.connections == 1
+
+
 def test_compressed_answers_are_decoded_by_httpx(server: RawServer) -> None:
     packed = gzip.compress(json.dumps({"ok": True}).encode())
     server.answers.append(Answer([ok(packed, b"Content-Encoding: gzip")]))
