@@ -71,9 +71,9 @@ class Assistant:
     async def aclassify(self, source: Text) -> Classification:
         if self.settings.backend == "offline":
             return classify_offline(self.read(source))
-        outgoing, original, _ = self._for_model(source)
+        shown, original, _ = self._for_model(source)
         return await aclassify_llm(
-            outgoing, self.settings, self.prompts, self.llm, Exchange(), original
+            shown, self.settings, self.prompts, self.llm, Exchange(), original
         )
 
     # what leaves this machine
@@ -161,12 +161,12 @@ class Assistant:
 
     async def _adraft_llm(self, source: Text, stream: StreamSink | None) -> DraftResult:
         exchange = Exchange()
-        received, original, redaction = self._for_model(source)
+        shown, original, redaction = self._for_model(source)
         # While the model classifies, the draft prompt's body cues are read too.
         classification = await aclassify_llm(
-            received, self.settings, self.prompts, self.llm, exchange, original, read_body
+            shown, self.settings, self.prompts, self.llm, exchange, original, meanwhile=read_body
         )
-        email, outgoing = intake.finish(original), intake.finish(received)
+        email, outgoing = intake.finish(original), intake.finish(shown)
         # The model sees only redacted facts; the agent's result keeps the real ones.
         seen = classification.model_copy(update={"facts": outgoing.facts})
 
