@@ -12,23 +12,43 @@ from __future__ import annotations
 
 from functools import cache
 
+# The subpackages `classify` and `draft` share names with the functions below: imported first, so
+# the functions (defined after) are what `assistant.classify` and `assistant.draft` name.
+from . import classify as _classify_package  # noqa: F401
+from . import draft as _draft_package  # noqa: F401
+from .backends import Backend
 from .config import CompanyProfile, LintSettings, LLMSettings, Policy, Settings, load_settings
-from .errors import AssistantError, BackendError, ConfigError, InputError, TemplateError
+from .errors import (
+    ApprovalError,
+    AssistantError,
+    AuthenticationError,
+    BackendError,
+    BadAnswerError,
+    ConfigError,
+    InputError,
+    ModelNotFoundError,
+    RateLimitedError,
+    TemplateError,
+    TimedOutError,
+    UnreachableError,
+)
 from .models import (
     Category,
     Classification,
     Cue,
     DismissedFinding,
+    Drafted,
     DraftResult,
     Email,
     Facts,
     Finding,
     LintReport,
     Signal,
+    Text,
     Usage,
 )
-from .pipeline import Assistant, Text
-from .review import ApprovalError, AuditLog, Record, Review
+from .pipeline import Assistant
+from .review import AuditLog, Record, Review
 
 __version__ = "0.1.0"
 
@@ -58,7 +78,10 @@ __all__ = [
     "Assistant",
     "AssistantError",
     "AuditLog",
+    "AuthenticationError",
+    "Backend",
     "BackendError",
+    "BadAnswerError",
     "Category",
     "Classification",
     "CompanyProfile",
@@ -66,6 +89,7 @@ __all__ = [
     "Cue",
     "DismissedFinding",
     "DraftResult",
+    "Drafted",
     "Email",
     "Facts",
     "Finding",
@@ -73,12 +97,17 @@ __all__ = [
     "LLMSettings",
     "LintReport",
     "LintSettings",
+    "ModelNotFoundError",
     "Policy",
+    "RateLimitedError",
     "Record",
     "Review",
     "Settings",
     "Signal",
     "TemplateError",
+    "Text",
+    "TimedOutError",
+    "UnreachableError",
     "Usage",
     "classify",
     "draft",

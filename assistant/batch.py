@@ -10,22 +10,38 @@ uses a process per core.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import mailbox
 import os
-from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from .errors import AssistantError, InputError
-from .models import DraftResult
+from .models import DraftResult, Email, Text
+from .prompts import html_templates
 
 if TYPE_CHECKING:
+    from .backends import Backend
     from .config import Settings
-    from .pipeline import Assistant
+
+
+class Drafter(Protocol):
+    """What a batch needs of the pipeline (an `Assistant`)."""
+
+    settings: Settings
+    backend: Backend
+
+    def __init__(self, settings: Settings) -> None: ...
+
+    def draft(self, source: Text) -> DraftResult: ...
+
+    async def adraft(self, source: Text) -> DraftResult: ...
 
 
 class Item(BaseModel):
@@ -162,21 +178,26 @@ class Output:
 # Drafting --------------------------------------------------------------------------------------
 
 
-def _draft_one(helper: Assistant, item: Item) -> BatchResult:
+def items_of(texts: Iterable[Text | tuple[str, Text]]) -> Iterator[Item]:
+    """Items from texts (ids are their positions) or (id, text) pairs."""
+    for number, entry in enumerate(texts):
+        item_id, text = entry if isinstance(entry, tuple) else (str(number), entry)
+        yield Item(id=item_id, data=text.raw if isinstance(text, Email) else text)
+
+
+def _draft_one(helper: Drafter, item: Item) -> BatchResult:
     try:
         return BatchResult.of(item.id, helper.draft(item.data))
     except AssistantError as exc:
         return BatchResult(id=item.id, error=str(exc))
 
 
-_WORKER: Assistant | None = None
+_WORKER: Drafter | None = None
 
 
-def _worker_init(settings: Settings) -> None:
+def _worker_init(kind: type[Drafter], settings: Settings) -> None:
     global _WORKER
-    from .pipeline import Assistant
-
-    _WORKER = Assistant(settings)
+    _WORKER = kind(settings)
 
 
 def _worker_draft(item: Item) -> BatchResult:
@@ -185,16 +206,18 @@ def _worker_draft(item: Item) -> BatchResult:
 
 
 async def adraft_items(
-    helper: Assistant, items: Iterable[Item], concurrency: int, workers: int | None = None
+    helper: Drafter, items: Iterable[Item], concurrency: int, workers: int | None = None
 ) -> AsyncIterator[BatchResult]:
     """Results as they finish. At most `concurrency` drafts in flight, so a long input never
     piles up in memory."""
     iterator = iter(items)
     workers = workers or os.cpu_count() or 1
-    if helper.settings.backend == "offline" and workers > 1:
+    if helper.backend.parallel == "processes" and workers > 1:
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(
-            max_workers=workers, initializer=_worker_init, initargs=(helper.settings,)
+            max_workers=workers,
+            initializer=_worker_init,
+            initargs=(type(helper), helper.settings),
         ) as pool:
             starts = (loop.run_in_executor(pool, _worker_draft, item) for item in iterator)
             async for result in _as_completed(starts, max(concurrency, workers * 4)):
@@ -267,6 +290,98 @@ class Summary(BaseModel):
     @property
     def lint_rate(self) -> float:
         return self.lint_clean / self.drafted if self.drafted else 0.0
+
+
+class RateLimiter:
+    """Requests per minute and tokens per minute over a sliding minute, shared by every draft a
+    batch runs at once."""
+
+    def __init__(self, rpm: int | None = None, tpm: int | None = None) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self._requests: collections.deque[float] = collections.deque()
+        self._tokens: collections.deque[tuple[float, int]] = collections.deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._requests and now - self._requests[0] >= 60:
+                    self._requests.popleft()
+                while self._tokens and now - self._tokens[0][0] >= 60:
+                    self._tokens.popleft()
+                waits = []
+                if self.rpm and len(self._requests) >= self.rpm:
+                    waits.append(60 - (now - self._requests[0]))
+                if self.tpm and sum(t for _, t in self._tokens) >= self.tpm:
+                    waits.append(60 - (now - self._tokens[0][0]))
+                if not waits:
+                    self._requests.append(now)
+                    return
+                await asyncio.sleep(max(0.01, min(waits)))
+
+    def record(self, tokens: int) -> None:
+        if tokens:
+            self._tokens.append((time.monotonic(), tokens))
+
+
+# Running a batch -------------------------------------------------------------------------------
+
+Progress = Callable[[int, int | None], None]
+"""Called after each result with (done so far, how many to do, or None when unknown)."""
+
+
+def run(
+    helper: Drafter,
+    source: str | Path,
+    out: str | Path,
+    *,
+    concurrency: int = 8,
+    workers: int | None = None,
+    rpm: int | None = None,
+    tpm: int | None = None,
+    progress: Progress | None = None,
+    report: str | Path | None = None,
+) -> Summary:
+    """Draft every email in `source` into the JSONL file `out`, skipping ids already there, and
+    return the summary of the whole file (an HTML report too, when `report` names a file)."""
+    started = time.perf_counter()
+    if rpm or tpm:
+        helper.backend.limit(RateLimiter(rpm, tpm))
+    items = read_items(source)
+    output = Output(out)
+    skipped = len(output.done)
+    total = count_items(source)
+    todo = None if total is None else max(total - skipped, 0)
+
+    async def drain() -> None:
+        done = 0
+        pending = (item for item in items if item.id not in output.done)
+        async for result in adraft_items(helper, pending, concurrency, workers):
+            output.write(result)
+            done += 1
+            if progress is not None:
+                progress(done, todo)
+
+    try:
+        asyncio.run(drain())
+    finally:
+        output.close()
+    summary = summarise(out)
+    summary.skipped = skipped
+    summary.seconds = time.perf_counter() - started
+    if report is not None:
+        write_report(summary, source, out, report)
+    return summary
+
+
+def write_report(summary: Summary, source: str | Path, out: str | Path, path: str | Path) -> None:
+    page = (
+        html_templates()
+        .get_template("report.html.j2")
+        .render(s=summary, source=source, out=out, generated=time.strftime("%Y-%m-%d %H:%M"))
+    )
+    Path(path).write_text(page, encoding="utf-8")
 
 
 def summarise(path: str | Path) -> Summary:

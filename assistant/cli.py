@@ -5,8 +5,6 @@ Exit codes: 0 clean, 1 lint errors found (or a backend failure), 2 usage or inpu
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import json
 import os
 import sys
@@ -29,14 +27,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from . import __version__, intake
+from . import __version__, backends, intake
+from . import batch as runner
 from .config import data_dir
-from .errors import AssistantError, BackendError, InputError
-from .llm import RateLimiter
+from .errors import ApprovalError, AssistantError, BackendError, InputError
 from .models import Category, Classification, DraftResult, Email, LintReport
 from .pipeline import Assistant
-from .prompts import html_templates
-from .review import ApprovalError, terminal
+from .review import terminal
 from .review.store import export
 
 LINT_SCHEMA = "assistant.lint/1"
@@ -104,7 +101,7 @@ def _keep_pasted(ctx: click.Context) -> str:
 
 backend_option = click.option(
     "--backend",
-    type=click.Choice(["offline", "openai"]),
+    type=click.Choice(backends.names()),
     help="Override the configured backend (also ASSISTANT_BACKEND).",
 )
 
@@ -247,7 +244,7 @@ def draft(
         and sys.stdin.isatty()
         and sys.stdout.isatty()
     )
-    streamed = fmt == "text" and sys.stdout.isatty() and assistant.settings.backend == "openai"
+    streamed = fmt == "text" and sys.stdout.isatty() and assistant.backend.endpoint is not None
     if streamed:
         console.rule("reply (writing)")
     sink = (lambda text: console.out(text, end="")) if streamed else None
@@ -460,18 +457,8 @@ def batch(
 ) -> None:
     """Draft every email in SOURCE (a folder of .eml/.txt files, an mbox file, or a JSONL file with
     id and text fields) into --out. Re-running with the same --out skips what is done."""
-    from . import batch as runner
-
     assistant = _assistant(ctx, backend)
-    if rpm or tpm:
-        assistant.llm.limiter = RateLimiter(rpm, tpm)
-    output = runner.Output(out_file)
-    skipped = len(output.done)
-    items = (item for item in runner.read_items(source) if item.id not in output.done)
-    total = runner.count_items(source)
-    todo = None if total is None else max(total - skipped, 0)
     started = time.perf_counter()
-    show = sys.stderr.isatty()
     with Progress(
         SpinnerColumn(),
         TextColumn("drafting"),
@@ -480,35 +467,26 @@ def batch(
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=_err_console(),
-        disable=not show,
+        disable=not sys.stderr.isatty(),
         transient=False,
-    ) as progress:
-        task = progress.add_task("batch", total=todo, rate="")
+    ) as bar:
+        task = bar.add_task("batch", total=None, rate="")
 
-        async def run() -> None:
-            done = 0
-            async for result in runner.adraft_items(assistant, items, concurrency, workers):
-                output.write(result)
-                done += 1
-                rate = done / max(time.perf_counter() - started, 1e-9)
-                progress.update(task, advance=1, rate=f"{rate:,.1f}/s")
+        def progress(done: int, todo: int | None) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=todo, rate=f"{rate:,.1f}/s")
 
-        try:
-            asyncio.run(run())
-        finally:
-            output.close()
-    summary = runner.summarise(out_file)
-    summary.skipped = skipped
-    summary.seconds = time.perf_counter() - started
-    if report_file:
-        page = (
-            html_templates()
-            .get_template("report.html.j2")
-            .render(
-                s=summary, source=source, out=out_file, generated=time.strftime("%Y-%m-%d %H:%M")
-            )
+        summary = runner.run(
+            assistant,
+            source,
+            out_file,
+            concurrency=concurrency,
+            workers=workers,
+            rpm=rpm,
+            tpm=tpm,
+            progress=progress,
+            report=report_file,
         )
-        Path(report_file).write_text(page, encoding="utf-8")
     if fmt == "json":
         _print_json(summary.model_dump())
     else:
@@ -516,7 +494,7 @@ def batch(
     sys.exit(0 if summary.failed == 0 else 1)
 
 
-def _print_summary(console: Console, s: Any) -> None:
+def _print_summary(console: Console, s: runner.Summary) -> None:
     console.print(
         f"[bold]{s.drafted}[/] drafted, {s.failed} failed, {s.skipped} already done; "
         f"{s.lint_clean} lint clean ({s.lint_rate:.0%}), {s.revisions} revisions, {s.tokens} tokens, "
@@ -555,13 +533,6 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     click.echo(f"Serving on {where}" + (f"?token={token}" if token else ""), err=True)
     if token:
         click.echo(f"Every request needs the token: Authorization: Bearer {token}", err=True)
-    # Build the linter's and classifier's lazy tables now, then hide everything loaded so far from
-    # the garbage collector: a full collection over them stalls whichever request triggers it by
-    # tens of milliseconds.
-    assistant.classify("Subject: warm-up\n\nMy order arrived broken.")
-    assistant.lint("I'm sorry it arrived broken; I've sent a replacement today.")
-    gc.collect()
-    gc.freeze()
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import backends
 from .errors import ConfigError
 from .models import Severity
 
@@ -62,9 +63,9 @@ class LLMSettings(_Strict):
     structured: Literal["auto", "json_schema", "json_object", "prompt"] = "auto"
     """How to ask for JSON: auto tries json_schema, then json_object with the schema (llama.cpp),
     then instructions and parsing."""
-    transport: Literal["lean", "httpx"] = "lean"
-    """HTTP under the openai client for direct connections: "lean" (assistant/transport.py, about
-    1 ms less per request) or "httpx" (httpx2's own). Proxied requests always use httpx2's."""
+    classify: Literal["together", "separate"] = "together"
+    """together: one call per draft returns the classification, the meta-goal and the reply (the
+    offline classifier's reading goes in as a hint); separate: a classification call first."""
 
 
 class LintSettings(_Strict):
@@ -72,9 +73,6 @@ class LintSettings(_Strict):
     """Rule ids that never report."""
     severity: dict[str, Severity] = Field(default_factory=dict)
     """Per-rule severity overrides, e.g. {"vague-commitment" = "error"}."""
-    accelerate: bool = True
-    """Run every pattern at once in Hyperscan when the [fast] extra is installed; false keeps
-    the pure-Python path. Both give the same findings."""
     semantic: bool = False
     """The semantic layer (sentence embeddings) beside the patterns; needs the [semantic] extra."""
     semantic_threshold: float = Field(default=0.8, gt=0, lt=1)
@@ -100,7 +98,15 @@ class Settings(_Strict):
                 raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
         return patterns
 
-    backend: Literal["offline", "openai"] = "offline"
+    @field_validator("backend")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name not in backends.names():
+            raise ValueError(f"{name!r} is not a backend (known: {', '.join(backends.names())})")
+        return name
+
+    backend: str = "offline"
+    """A backend in the registry (assistant/backends): offline or openai."""
     redact: Literal["always", "remote", "never"] = "remote"
     """Replace customer data with placeholders before any LLM call: always, only for endpoints off
     this machine (remote), or never."""

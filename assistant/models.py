@@ -138,6 +138,11 @@ class LintReport(BaseModel):
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
+    def matching(self, rule: str, text: str) -> Finding | None:
+        """The finding of `rule` on these words: how a dismissal made on one report (an earlier
+        lint, the web page's copy) finds its finding in another."""
+        return next((f for f in self.findings if f.rule == rule and f.text == text), None)
+
     def dismiss(self, finding: Finding, reason: str) -> LintReport:
         """A copy with `finding` moved to `dismissed`; the reason is kept for the audit log."""
         if not reason.strip():
@@ -176,3 +181,19 @@ class DraftResult(BaseModel):
     prompt_version: str | None = None
     notes: list[str] = Field(default_factory=list)
     """What the agent must know about this draft (language the drafter cannot write, safety)."""
+
+
+class Drafted(BaseModel):
+    """What a backend's draft gives back; the pipeline makes the DraftResult from it."""
+
+    classification: Classification
+    meta_goal: str
+    reply: str
+    lint: LintReport
+    revisions: int = 0
+    usage: Usage | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+Text = str | bytes | Email
+"""What the pipeline takes as a complaint: pasted text, raw bytes (an .eml file) or a parsed Email."""

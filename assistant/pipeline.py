@@ -1,50 +1,46 @@
-"""The pipeline in one object: intake -> classify -> prompts -> draft -> lint.
+"""The pipeline in one object: parse, (redact), classify, draft, lint.
 
-`Assistant` is what the CLI, the web app and other tools call; the module-level functions in
-`assistant/__init__.py` use a default one.
+`Assistant` is what the CLI, the web app, batch and other tools call; the module-level functions
+in `assistant/__init__.py` use a default one.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from . import intake
-from .batch import BatchResult, Item, adraft_items
+from . import backends, intake
+from .batch import BatchResult, adraft_items, items_of
 from .classify import classify_offline
-from .classify.llm import aclassify_llm
 from .config import Settings, data_dir, load_settings
-from .draft import draft_offline, offline_notes, read_body
-from .draft.llm import adraft_llm
-from .intake import Received
-from .intake.facts import extract_facts
-from .lint import Linter, amounts_in
-from .llm import Exchange, LLMClient, StreamSink, is_loopback, run_sync
-from .models import Classification, DraftResult, Email, Finding, LintReport
+from .errors import InputError
+from .intake.facts import amounts_in, extract_facts
+from .lint import Linter
+from .llm import StreamSink, run_sync
+from .loopback import is_loopback_url
+from .models import Classification, DraftResult, Email, Finding, LintReport, Text
 from .prompts import Prompts, default_prompts
 from .redact import Redaction, Redactor, RestoringSink
 from .review import AuditLog, Record, Review, default_agent
 
-Text = str | bytes | Email
-
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, *, prompts: Prompts | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        prompts: Prompts | None = None,
+        backend: backends.Backend | None = None,
+    ) -> None:
+        """`backend` replaces the one `settings.backend` names (a test's, another tool's own)."""
         self.settings = settings or Settings()
         self.prompts = prompts or default_prompts()
         self.linter = Linter(self.settings)
-        self._llm: LLMClient | None = None
+        self.backend = backend or backends.make(self.settings, self.prompts)
         self._audit: AuditLog | None = None
         self._redactor = Redactor(self.settings.sensitive_patterns)
-
-    @property
-    def llm(self) -> LLMClient:
-        """The LLM client, made on first use so the offline backend never needs one."""
-        if self._llm is None:
-            self._llm = LLMClient(self.settings.llm)
-        return self._llm
 
     @classmethod
     def from_config(
@@ -57,6 +53,10 @@ class Assistant:
     def read(self, source: Text) -> Email:
         if isinstance(source, Email):
             return source
+        if not isinstance(source, str | bytes):
+            raise InputError(
+                f"A complaint is text, bytes or an Email, not {type(source).__name__}."
+            )
         return intake.parse(source, max_bytes=self.settings.max_input_bytes)
 
     def read_file(self, path: str | Path) -> Email:
@@ -64,42 +64,25 @@ class Assistant:
 
     # classify
     def classify(self, source: Text) -> Classification:
-        if self.settings.backend == "offline":
-            return classify_offline(self.read(source))
         return run_sync(self.aclassify(source))
 
     async def aclassify(self, source: Text) -> Classification:
-        if self.settings.backend == "offline":
-            return classify_offline(self.read(source))
-        shown, original, _ = self._for_model(source)
-        return await aclassify_llm(
-            shown, self.settings, self.prompts, self.llm, Exchange(), original
-        )
+        email = self.read(source)
+        reading = classify_offline(email)
+        outgoing, _ = self._outgoing(email)
+        classification = await self.backend.classify(outgoing, self._shown(reading, outgoing))
+        return classification.model_copy(update={"facts": email.facts})
 
     # what leaves this machine
     def _redacting(self) -> bool:
+        endpoint = self.backend.endpoint
+        if endpoint is None:
+            return False
         mode = self.settings.redact
-        return mode == "always" or (
-            mode == "remote" and not is_loopback(self.settings.llm.base_url)
-        )
-
-    def _for_model(self, source: Text) -> tuple[Email | Received, Email | Received, Redaction]:
-        """What the model is shown, the email as written, and the redaction between them.
-        Unredacted, both are the email as received: its facts (most of intake's time) are then
-        extracted while the model reads it."""
-        received = (
-            source
-            if isinstance(source, Email)
-            else intake.receive(source, max_bytes=self.settings.max_input_bytes)
-        )
-        if not self._redacting():
-            return received, received, Redaction()
-        email = intake.finish(received)
-        outgoing, redaction = self._outgoing(email)
-        return outgoing, email, redaction
+        return mode == "always" or (mode == "remote" and not is_loopback_url(endpoint))
 
     def _outgoing(self, email: Email) -> tuple[Email, Redaction]:
-        """The email as a model may see it: customer data replaced by placeholders when the
+        """The email as the backend may see it: customer data replaced by placeholders when the
         configuration says so (the default for any endpoint off this machine)."""
         redaction = Redaction()
         if not self._redacting():
@@ -121,57 +104,32 @@ class Assistant:
         )
         return redacted, redaction
 
+    @staticmethod
+    def _shown(reading: Classification, outgoing: Email) -> Classification:
+        """The offline reading as a hint for the backend, with only the facts it may see."""
+        return reading.model_copy(update={"facts": outgoing.facts})
+
     # lint
     def lint(self, text: str, *, email: Email | None = None) -> LintReport:
         allowed = amounts_in(email.body) if email else frozenset()
         return self.linter.lint(text, allowed_amounts=allowed)
 
-    async def alint(self, text: str) -> LintReport:
-        return await asyncio.to_thread(self.lint, text)
+    async def alint(self, text: str, *, email: Email | None = None) -> LintReport:
+        """`lint` in a worker thread: an event loop serving others is never held up."""
+        return await asyncio.to_thread(self.lint, text, email=email)
 
     # draft
     def draft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
         """Classify, draft and lint. `stream` receives the reply text as an LLM writes it."""
-        if self.settings.backend == "offline":
-            return self._draft_offline(self.read(source))
-        return run_sync(self._adraft_llm(source, stream))
+        return run_sync(self.adraft(source, stream=stream))
 
     async def adraft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
-        if self.settings.backend == "offline":
-            # CPU-bound and fast; a thread keeps the caller's event loop responsive anyway.
-            return await asyncio.to_thread(self._draft_offline, self.read(source))
-        return await self._adraft_llm(source, stream)
+        email = self.read(source)
+        reading = classify_offline(email)
+        outgoing, redaction = self._outgoing(email)
 
-    def _draft_offline(self, email: Email) -> DraftResult:
-        classification = classify_offline(email)
-        goal, reply = draft_offline(email, classification, self.settings, self.prompts)
-        return DraftResult(
-            email=email,
-            classification=classification,
-            meta_goal=goal,
-            reply=reply,
-            lint=self.lint(reply, email=email),
-            backend="offline",
-            model=None,
-            revisions=0,
-            usage=None,
-            prompt_version=self.prompts.version,
-            notes=offline_notes(classification),
-        )
-
-    async def _adraft_llm(self, source: Text, stream: StreamSink | None) -> DraftResult:
-        exchange = Exchange()
-        shown, original, redaction = self._for_model(source)
-        # While the model classifies, the draft prompt's body cues are read too.
-        classification = await aclassify_llm(
-            shown, self.settings, self.prompts, self.llm, exchange, original, meanwhile=read_body
-        )
-        email, outgoing = intake.finish(original), intake.finish(shown)
-        # The model sees only redacted facts; the agent's result keeps the real ones.
-        seen = classification.model_copy(update={"facts": outgoing.facts})
-
-        def lint_for_revision(reply: str) -> LintReport:
-            # Lint what the agent will read; send back findings in the model's (redacted) words.
+        def lint_backend_reply(reply: str) -> LintReport:
+            # Lint what the agent will read; send findings back in the backend's (redacted) words.
             report = self.lint(redaction.restore(reply), email=email)
             if not redaction.active:
                 return report
@@ -185,24 +143,22 @@ class Assistant:
         sink = (
             RestoringSink(redaction, stream) if stream is not None and redaction.active else stream
         )
-        drafted = await adraft_llm(
-            outgoing, seen, self.settings, self.prompts, self.llm, lint_for_revision, exchange, sink
+        drafted = await self.backend.draft(
+            outgoing, self._shown(reading, outgoing), lint_backend_reply, sink
         )
         reply = redaction.restore(drafted.reply)
-        # Without redaction the loop's last lint already ran on exactly this reply.
-        lint = self.lint(reply, email=email) if redaction.active else drafted.lint
         return DraftResult(
             email=email,
-            classification=classification,
+            classification=drafted.classification.model_copy(update={"facts": email.facts}),
             meta_goal=redaction.restore(drafted.meta_goal),
             reply=reply,
-            lint=lint,
-            backend="openai",
-            model=self.settings.llm.model,
+            lint=self.lint(reply, email=email) if redaction.active else drafted.lint,
+            backend=self.backend.name,
+            model=self.backend.model,
             revisions=drafted.revisions,
-            usage=exchange.usage if exchange.usage_reported else None,
+            usage=drafted.usage,
             prompt_version=self.prompts.version,
-            notes=[],
+            notes=drafted.notes,
         )
 
     async def adraft_many(
@@ -211,14 +167,7 @@ class Assistant:
         """Draft many complaints, yielding each result as it finishes (not in input order).
         Items are texts (ids are their positions) or (id, text) pairs; a failed item is yielded
         with its error and does not stop the rest."""
-
-        def items() -> Iterator[Item]:
-            for number, entry in enumerate(texts):
-                item_id, text = entry if isinstance(entry, tuple) else (str(number), entry)
-                data = text.raw if isinstance(text, Email) else text
-                yield Item(id=item_id, data=data)
-
-        async for result in adraft_items(self, items(), concurrency):
+        async for result in adraft_items(self, items_of(texts), concurrency):
             yield result
 
     # review and the audit log
@@ -231,7 +180,13 @@ class Assistant:
 
     def review(self, result: DraftResult, *, agent: str | None = None) -> Review:
         """Start reviewing a draft: it is saved as pending at once."""
-        return Review(self, result, agent or self.settings.agent or default_agent(), self.audit)
+        return Review(
+            result,
+            agent or self.settings.agent or default_agent(),
+            self.audit,
+            lint=lambda reply: self.lint(reply, email=result.email),
+            redraft=lambda stream: self.draft(result.email, stream=stream),
+        )
 
     def approve(
         self,
@@ -244,21 +199,11 @@ class Assistant:
     ) -> Record:
         """Approve a draft (or an edited `reply`, linted again first) and return the stored record.
         Raises ApprovalError while error findings remain without an override reason."""
-        review = self.review(result, agent=agent)
-        if reply is not None and reply != result.reply:
-            review.edit(reply)
-        for finding, reason in dismissed or []:
-            current = next(
-                (
-                    f
-                    for f in review.report.findings
-                    if f.rule == finding.rule and f.text == finding.text
-                ),
-                None,
-            )
-            if current is not None:
-                review.dismiss(current, reason)
-        return review.approve(override_reason)
+        return self.review(result, agent=agent).approve(
+            override_reason,
+            reply=reply,
+            dismissed=[(f.rule, f.text, reason) for f, reason in dismissed or []],
+        )
 
     def reject(self, result: DraftResult, reason: str, *, agent: str | None = None) -> Record:
         return self.review(result, agent=agent).reject(reason)

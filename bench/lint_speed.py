@@ -1,6 +1,6 @@
 """Replies linted per second, and p50/p99 latency, on one core; proselint over the same corpus.
 
-    python bench/lint_speed.py [--replies 1000] [--proselint-sample 200] [--pure]
+    python bench/lint_speed.py [--replies 1000] [--proselint-sample 200]
 
 The corpus: the labelled dev replies (../shared/eval) and the offline drafts of the examples,
 recombined sentence by sentence into --replies replies (fixed seed), so lengths and phrasing vary
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _stats import percentile
 
 import assistant
-from assistant import LintSettings, Settings
+from assistant import Settings
 from assistant.lint import Linter
 
 from _data import ROOT, load_jsonl
@@ -56,18 +56,12 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=1000)
     parser.add_argument("--proselint-sample", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--pure",
-        action="store_true",
-        help="measure the pure-Python path even with [fast] installed",
-    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
 
     replies = corpus(args.replies)
-    linter = Linter(Settings(lint=LintSettings(accelerate=not args.pure)))
-    path = "Hyperscan scanner" if linter._scanner is not None else "pure Python (Aho-Corasick)"
+    linter = Linter(Settings())
     for text in replies[:50]:
         linter.lint(text)  # warm caches and compiled patterns
 
@@ -83,8 +77,7 @@ def main() -> None:
     ours = len(replies) / best_wall
     chars = statistics.mean(len(r) for r in replies)
     print(
-        f"lint_speed: {len(replies)} replies, mean {chars:.0f} chars, {len(linter.rules)} rules, one core, "
-        f"{path}"
+        f"lint_speed: {len(replies)} replies, mean {chars:.0f} chars, {len(linter.rules)} rules, one core"
     )
     print(
         f"assistant: {ours:,.0f} replies/s  p50 {percentile(latencies, 0.5) * 1e6:.0f} µs  "

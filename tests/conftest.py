@@ -7,13 +7,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
+from typing import Any
 
 import pytest
 import vcr
 from vcr.cassette import Cassette
 
-from assistant import Settings
+from assistant import Assistant, Settings
+from assistant.backends.openai import OpenAIBackend
+from assistant.llm import LLMClient
+from assistant.prompts import default_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "emails"
@@ -50,15 +53,37 @@ def run_cli(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Run:
-    """Run the real command line in a subprocess, as an agent or a script would."""
+    """Run the command line in this process (click's CliRunner), as an agent or a script would:
+    the same arguments, standard input, environment, exit code, stdout and stderr."""
+    from click.testing import CliRunner
+
+    from assistant.cli import main
+
+    previous = Path.cwd()
+    os.chdir(cwd or ROOT)
+    try:
+        result = CliRunner().invoke(
+            main, list(args), input=stdin if stdin is not None else b"", env=env
+        )
+    finally:
+        os.chdir(previous)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def run_process(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> Run:
+    """Run the real command line in a subprocess: for exit codes and the installed entry point."""
     full_env = {k: v for k, v in os.environ.items() if k not in _ENV}
     full_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
+        list(args)
+        if args and args[0] == "assistant"
+        else [sys.executable, "-m", "assistant", *args],
         input=stdin if stdin is not None else b"",
         capture_output=True,
         env=full_env,
-        cwd=cwd or ROOT,
+        cwd=ROOT,
         timeout=120,
     )
     return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
@@ -67,6 +92,12 @@ def run_cli(
 @pytest.fixture
 def cli() -> type[Run]:
     return Run
+
+
+def llm_assistant(settings: Settings, **client: Any) -> Assistant:
+    """An Assistant on the openai backend whose LLM client the test makes (a recorded sleep)."""
+    backend = OpenAIBackend(settings, default_prompts(), client=LLMClient(settings.llm, **client))
+    return Assistant(settings, backend=backend)
 
 
 # The live LLM server -------------------------------------------------------------------------
@@ -117,18 +148,10 @@ def vcr_config(record_mode: str) -> dict[str, object]:
 
 @contextlib.contextmanager
 def cassette(name: str, record_mode: str) -> Iterator[Cassette]:
-    """vcrpy's cassette, over the assistant's own HTTP transport too: vcrpy patches httpx2's
-    transports, and LeanTransport (the default under the openai client) is not one of them."""
-    import httpx2
-    from vcr.stubs.httpx_stubs import vcr_handle_async_request
-
-    from assistant.transport import LeanTransport
-
+    """vcrpy's cassette, as its documentation has it: it patches httpx2, the openai client's."""
     recorder = vcr.VCR(**vcr_config(record_mode))
     with recorder.use_cassette(str(CASSETTES / f"{name}.yaml")) as tape:
-        stub = vcr_handle_async_request(tape, LeanTransport.handle_async_request, httpx2)
-        with mock.patch.object(LeanTransport, "handle_async_request", stub):
-            yield tape
+        yield tape
 
 
 def _free_port() -> int:

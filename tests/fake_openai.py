@@ -89,12 +89,15 @@ class FakeOpenAI:
             return self.script.popleft() if self.script else Fault()
 
     def _answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
-        text = json.dumps(body.get("response_format") or {}) + json.dumps(
-            body.get("messages") or []
-        )
-        return (
-            self.classification if '"category"' in text and "meta_goal" not in text else self.draft
-        )
+        """What the schema asks for (in response_format, or appended to the last message): a
+        classification, a draft, or both in one answer."""
+        messages = body.get("messages") or [{}]
+        asked = json.dumps(body.get("response_format") or {}) + str(messages[-1].get("content"))
+        wants_draft = '"meta_goal"' in asked
+        wants_class = '"escalation_signals"' in asked
+        if wants_draft and wants_class:
+            return {**self.classification, **self.draft}
+        return self.classification if wants_class else self.draft
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -105,7 +108,7 @@ class FakeOpenAI:
             def setup(self) -> None:
                 super().setup()
                 # Headers and body go out in separate writes; without this, Nagle's algorithm and
-                # delayed ACKs stall each response by ~40 ms on loopback.
+                # delayed ACKs stall each response on loopback.
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def parse_request(self) -> bool:

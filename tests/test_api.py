@@ -133,3 +133,60 @@ def test_wheel_carries_prompts_and_works_outside_the_checkout(tmp_path: Path) ->
 def test_library_script_is_importable_as_documentation() -> None:
     # The README points at it; it must stay runnable as a module too.
     runpy.run_path(str(ROOT / "examples" / "library_usage.py"), run_name="__not_main__")
+
+
+class CannedBackend:
+    """Another tool's own backend: a fixed reply, and the emails it was shown."""
+
+    name = "canned"
+    model = "canned-1"
+    parallel = "tasks"
+
+    def __init__(self, endpoint: str | None, reply: str) -> None:
+        self.endpoint = endpoint
+        self.reply = reply
+        self.seen: list[assistant.Email] = []
+
+    async def classify(
+        self, email: assistant.Email, hint: assistant.Classification
+    ) -> assistant.Classification:
+        self.seen.append(email)
+        return hint
+
+    async def draft(self, email, hint, lint, stream=None):  # type: ignore[no-untyped-def]
+        self.seen.append(email)
+        return assistant.Drafted(
+            classification=hint,
+            meta_goal="The customer is whole again today.",
+            reply=self.reply,
+            lint=lint(self.reply),
+        )
+
+    def limit(self, limiter: object) -> None:
+        return None
+
+
+def test_a_backend_of_our_own_runs_through_the_whole_pipeline() -> None:
+    bad = "Hi Jo,\n\nOur records show it was delivered, so there is nothing we can do.\n\nSam"
+    backend = CannedBackend("https://llm.example.com/v1", bad)
+    a = assistant.Assistant(assistant.Settings(), backend=backend)
+    text = "My parcel never came. Call me on 07700 900123. Jo"
+    result = a.draft(text)
+    assert (result.backend, result.model, result.reply) == ("canned", "canned-1", bad)
+    assert {"doubt-our-records", "stonewall-nothing-we-can-do"} <= {
+        f.rule for f in result.lint.errors()
+    }
+    # Off this machine, the backend was shown the email redacted; the agent's result is not.
+    assert "07700 900123" not in backend.seen[0].body and "07700 900123" in result.email.body
+    assert a.classify(text).category == assistant.Category.lost_or_missing
+    local = CannedBackend(None, bad)
+    assistant.Assistant(backend=local).draft(text)
+    assert "07700 900123" in local.seen[0].body
+
+
+def test_the_registry_lists_the_backends_and_refuses_others() -> None:
+    from assistant.backends import names
+
+    assert names() == ("offline", "openai")
+    with pytest.raises(assistant.ConfigError, match=r"'nope' is not a backend \(known: offline"):
+        assistant.load_settings(overrides={("backend",): "nope"})

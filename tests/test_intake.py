@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import InputError
-from assistant.intake import parse, parse_eml, read_file, receive
+from assistant.intake import parse, parse_eml, read_file
 
 from conftest import EXAMPLES
 
@@ -191,8 +191,6 @@ def test_subject_line_above_a_pasted_body_is_the_subject() -> None:
 def test_bad_input_is_one_clear_sentence(data: str | bytes, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse(data)
-    with pytest.raises(InputError, match=message):
-        receive(data)  # refused before any facts are looked for
 
 
 def test_oversized_input_is_refused_before_any_work() -> None:
@@ -212,20 +210,12 @@ def test_non_english_email_is_detected() -> None:
     assert email.facts.language == "es"
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.iterdir()))
-def test_an_email_received_then_finished_is_the_email_parsed_at_once(name: str) -> None:
-    data = (EXAMPLES / name).read_bytes()
-    received = receive(data)
-    assert received.email == parse(data)
-    assert (received.subject, received.body) == (parse(data).subject, parse(data).body)
-
-
 def test_a_forwarded_email_keeps_its_own_subject_and_the_forwarded_facts() -> None:
-    email = receive(
+    email = parse(
         "Subject: Fwd: see below\n\n---------- Forwarded message ---------\n"
         "From: Ana Ruiz <ana@example.com>\nSubject: lamp from order 12345\n\n"
         "The lamp arrived broken.\n"
-    ).email
+    )
     assert email.subject == "Fwd: see below"
     assert email.body == "The lamp arrived broken."
     assert email.facts.order_numbers == ["12345"]

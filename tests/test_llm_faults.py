@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 import assistant
 from assistant import BackendError, Settings
-from assistant.llm import LLMClient, run_sync
+from assistant.llm import run_sync
 
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, llm_assistant, run_cli
 from fake_openai import FakeOpenAI, Fault
 
 EMAIL = (EXAMPLES / "01-lost-parcel.txt").read_text()
@@ -34,69 +36,78 @@ def _assistant(fake: FakeOpenAI, **llm: object) -> tuple[assistant.Assistant, li
             "llm": {"base_url": fake.base_url, "model": "fake-model", "timeout": 2, **llm},
         }
     )
-    helper = assistant.Assistant(settings)
     waits: list[float] = []
 
     async def record_sleep(seconds: float) -> None:
         waits.append(seconds)  # the backoff is measured, not waited
 
-    helper._llm = LLMClient(settings.llm, sleep=record_sleep)
-    return helper, waits
+    return llm_assistant(settings, sleep=record_sleep), waits
 
 
-def test_happy_path_sums_usage_and_sends_one_request_per_step(fake: FakeOpenAI) -> None:
+def test_one_call_drafts_and_classifies(fake: FakeOpenAI) -> None:
+    fake.classification = {**fake.classification, "category": "shipping_delay"}
     helper, _ = _assistant(fake)
     result = helper.draft(EMAIL)
     assert result.backend == "openai" and result.model == "fake-model"
     assert result.reply.startswith("Hi Priya")
     assert result.lint.ok and result.revisions == 0
-    assert len(fake.requests) == 2  # classify, draft
-    assert result.usage is not None and result.usage.total_tokens == 300
-    first = fake.requests[0].body
-    assert first["response_format"]["type"] == "json_schema"
-    # The email is delimited as untrusted data in the prompt.
-    user = fake.requests[1].body["messages"][1]["content"]
+    assert len(fake.requests) == 1  # classification, meta-goal and reply in one answer
+    assert result.classification.category.value == "shipping_delay"  # the model's, not the hint's
+    assert result.usage is not None and result.usage.total_tokens == 150
+    body = fake.requests[0].body
+    schema = body["response_format"]["json_schema"]["schema"]["properties"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert next(iter(schema)) == "category" and list(schema)[-1] == "reply"
+    system, user = (m["content"] for m in body["messages"])
+    # Static text first: the guidelines and policy are in the system prompt, the email after.
+    assert "How we answer complaints" in system and "tablecloth" not in system
+    # The email is delimited as untrusted data, beside the offline reading as a hint.
     assert "<customer_email>" in user and "tablecloth" in user
+    assert "category: lost_or_missing" in user
 
 
-@pytest.mark.parametrize("redact", ["never", "always"])
-def test_pasted_text_drafts_exactly_as_an_email_parsed_first(fake: FakeOpenAI, redact: str) -> None:
-    """From text, the facts are extracted while the model classifies: the same requests go out
-    and the same result comes back as from an Email parsed before the call."""
-    helper = assistant.Assistant(
-        Settings.model_validate(
-            {
-                "backend": "openai",
-                "redact": redact,
-                "llm": {"base_url": fake.base_url, "model": "m"},
-            }
-        )
-    )
-    text = (
-        "Subject: order 55120\n\nOnly one of my two widgets arrived, and this is my second email. "
-        "Call me on 07700 900123 if you need to.\n\nHelen Okafor"
-    )
-    from_text = helper.draft(text)
-    from_email = helper.draft(helper.read(text))
-    assert from_text.email.facts.order_numbers == ["55120"]
-    assert from_text.model_dump() == from_email.model_dump()
-    assert helper.classify(text) == helper.classify(helper.read(text))
-    bodies = [r.body for r in fake.requests]
-    assert len(bodies) == 6 and bodies[:2] == bodies[2:4] and bodies[4] == bodies[5]
-    # Redacted, the model never sees the customer's phone number; unredacted, it does.
-    assert ("07700 900123" in json.dumps(bodies)) is (redact == "never")
+def test_separate_classification_is_two_calls(fake: FakeOpenAI) -> None:
+    fake.classification = {**fake.classification, "category": "shipping_delay"}
+    helper, _ = _assistant(fake, classify="separate")
+    result = helper.draft(EMAIL)
+    assert len(fake.requests) == 2
+    first, second = (r.body["response_format"]["json_schema"]["name"] for r in fake.requests)
+    assert (first, second) == ("LLMClassification", "DraftOutput")
+    assert result.classification.category.value == "shipping_delay"
+    assert "category: shipping_delay" in fake.requests[1].body["messages"][1]["content"]
+    assert result.usage is not None and result.usage.total_tokens == 300
 
 
 def test_client_retries_are_off_and_tenacity_honours_retry_after(fake: FakeOpenAI) -> None:
     fake.then(Fault("status", 429, headers={"Retry-After": "7"}), Fault("status", 503))
     helper, waits = _assistant(fake)
     result = helper.draft(EMAIL)
-    assert len(fake.requests) == 4  # 429, 503, then classify ok, draft ok
+    assert len(fake.requests) == 3  # 429, 503, then the draft
     assert waits[0] == 7.0
     assert 0 < waits[1] < 7
     assert (
-        result.usage is not None and result.usage.total_tokens == 300
+        result.usage is not None and result.usage.total_tokens == 150
     )  # failed attempts cost nothing
+
+
+@pytest.mark.parametrize(
+    ("header", "low", "high"),
+    [
+        ({"retry-after-ms": "1500"}, 1.5, 1.5),
+        ({"Retry-After": "2.5"}, 2.5, 2.5),
+        # An HTTP date ten seconds ahead (whole seconds, so 9 to 10 s from now).
+        ({"Retry-After": "in 10 s"}, 8.5, 10.0),
+    ],
+)
+def test_retry_after_in_every_form_is_the_wait(
+    fake: FakeOpenAI, header: dict[str, str], low: float, high: float
+) -> None:
+    if header.get("Retry-After") == "in 10 s":
+        header = {"Retry-After": email.utils.formatdate(time.time() + 10, usegmt=True)}
+    fake.then(Fault("status", 429, headers=header))
+    helper, waits = _assistant(fake)
+    assert helper.draft(EMAIL).lint.ok
+    assert len(waits) == 1 and low <= waits[0] <= high
 
 
 def test_hang_past_the_timeout_is_retried(fake: FakeOpenAI) -> None:
@@ -177,12 +188,11 @@ def test_unreachable_endpoint() -> None:
     settings = Settings.model_validate(
         {"backend": "openai", "llm": {"base_url": f"http://127.0.0.1:{port}/v1", "max_attempts": 2}}
     )
-    helper = assistant.Assistant(settings)
 
     async def no_wait(_: float) -> None:
         pass
 
-    helper._llm = LLMClient(settings.llm, sleep=no_wait)
+    helper = llm_assistant(settings, sleep=no_wait)
     with pytest.raises(
         BackendError,
         match=rf"Cannot reach the LLM endpoint at http://127.0.0.1:{port}/v1 \(2 attempts\)",
@@ -204,12 +214,10 @@ def test_server_without_json_schema_falls_back_to_json_object(fake: FakeOpenAI) 
     )
     helper, waits = _assistant(fake)
     helper.draft(EMAIL)
+    helper.draft(EMAIL)
     kinds = [r.body["response_format"]["type"] for r in fake.requests]
-    assert kinds == [
-        "json_schema",
-        "json_object",
-        "json_object",
-    ]  # remembered after the first step down
+    assert kinds == ["json_schema", "json_object", "json_object"]  # remembered after stepping down
+    assert helper.backend.client.mode == "json_object"  # type: ignore[attr-defined]
     assert "schema" in fake.requests[1].body["response_format"]
     assert waits == []  # a refused format is not a transient fault
 
@@ -224,11 +232,10 @@ def test_lint_errors_go_back_for_revision(fake: FakeOpenAI) -> None:
     first = helper.draft(EMAIL)
     assert first.revisions == 2 and not first.lint.ok  # still failing: returned with its findings
     assert [f.rule for f in first.lint.errors()] == ["doubt-our-records"]
-    revise = fake.requests[2].body["messages"][-1]["content"]
+    revise = fake.requests[1].body["messages"][-1]["content"]
     assert "doubt-our-records" in revise and "Our records show" in revise
 
     fake.requests.clear()
-    fake.then(Fault(), Fault())  # classify, first draft: bad; then the good one
     calls = {"n": 0}
     original = fake._answer_for
 
@@ -242,7 +249,7 @@ def test_lint_errors_go_back_for_revision(fake: FakeOpenAI) -> None:
     fake._answer_for = improving  # type: ignore[method-assign]
     second = helper.draft(EMAIL)
     assert second.revisions == 1 and second.lint.ok and second.reply == good["reply"]
-    assert second.usage is not None and second.usage.total_tokens == 450
+    assert second.usage is not None and second.usage.total_tokens == 300
 
 
 def test_streaming_passes_the_reply_text_as_it_arrives(fake: FakeOpenAI) -> None:
@@ -251,8 +258,8 @@ def test_streaming_passes_the_reply_text_as_it_arrives(fake: FakeOpenAI) -> None
     result = helper.draft(EMAIL, stream=pieces.append)
     assert "".join(pieces) == result.reply
     assert len(pieces) > 3
-    assert fake.requests[1].body["stream"] is True
-    assert result.usage is not None and result.usage.total_tokens == 300
+    assert fake.requests[0].body["stream"] is True
+    assert result.usage is not None and result.usage.total_tokens == 150
 
 
 def test_async_draft(fake: FakeOpenAI) -> None:
@@ -274,7 +281,7 @@ def test_cli_with_environment_and_flag(fake: FakeOpenAI, tmp_path) -> None:  # t
     )
     assert r.code == 0, r.err
     data = json.loads(r.out)
-    assert data["backend"] == "openai" and data["usage"]["total_tokens"] == 300
+    assert data["backend"] == "openai" and data["usage"]["total_tokens"] == 150
 
     r = run_cli("classify", "--backend", "openai", str(EXAMPLES / "01-lost-parcel.txt"), env=env)
     assert r.code == 0 and "lost_or_missing" in r.out
@@ -306,7 +313,7 @@ def test_sync_drafts_reuse_one_kept_alive_connection(fake: FakeOpenAI) -> None:
     helper, _ = _assistant(fake)
     helper.draft(EMAIL)
     helper.draft(EMAIL)
-    assert len(fake.requests) == 4
+    assert len(fake.requests) == 2
     assert len({r.client_port for r in fake.requests}) == 1
 
 

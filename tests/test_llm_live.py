@@ -51,7 +51,9 @@ def test_live_classification_is_schema_constrained_and_keeps_offline_signals(
     # The small model may miss the card-company threat; the merged offline cue never does.
     assert Signal.chargeback_threat in c.escalation_signals
     assert c.urgency == "high"
-    assert helper.llm._mode == "json_object"  # llama.cpp refuses json_schema; we stepped down
+    assert (
+        helper.backend.client.mode == "json_object"
+    )  # llama.cpp refuses json_schema; we stepped down
 
 
 def test_live_draft_runs_the_revision_loop_and_counts_tokens(llama_server: str) -> None:

@@ -31,7 +31,7 @@ def test_replayed_classification_steps_down_to_json_object_and_merges_signals() 
     with cassette("classify-chargeback", "none") as tape:
         c = helper.classify((EXAMPLES / "03-cancel-after-dispatch.eml").read_bytes())
     assert tape.play_count == len(tape) == 2  # json_schema refused (500), then json_object
-    assert helper.llm._mode == "json_object"
+    assert helper.backend.client.mode == "json_object"
     assert c.backend == "openai"
     assert Signal.chargeback_threat in c.escalation_signals and c.urgency == "high"
 
@@ -49,6 +49,7 @@ def test_replayed_draft_counts_every_token_and_revision() -> None:
         json.loads(r["body"]["string"])["usage"]["total_tokens"] for r in answered
     )
     assert result.usage is not None and result.usage.total_tokens == recorded_tokens
-    drafts = len(answered) - 1  # one classification, the rest drafts and revisions
-    assert result.revisions == drafts - 1
+    # One call classifies and drafts; every answered call after it is a revision.
+    assert result.revisions == len(answered) - 1
+    assert result.classification.backend == "openai"
     assert result.model == LIVE_MODEL and len(requests) == len(tape)

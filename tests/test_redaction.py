@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import assistant
 from assistant import BackendError, Settings
-from assistant.llm import LLMClient, is_loopback
+from assistant.loopback import is_loopback_url as is_loopback
 from assistant.redact import Redaction, Redactor, iban_ok, luhn_ok
 
 from fake_openai import FakeOpenAI, Fault
@@ -131,7 +131,6 @@ def test_the_api_key_never_appears_in_errors() -> None:
             {"backend": "openai", "llm": {"base_url": fake.base_url, "api_key": key}}
         )
         helper = assistant.Assistant(cfg)
-        helper._llm = LLMClient(cfg.llm)
         try:
             helper.draft(EMAIL)
         except BackendError as exc:

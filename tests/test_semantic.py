@@ -66,8 +66,8 @@ def test_what_a_pattern_caught_is_not_reported_twice(linter: Linter) -> None:
 
 @needs_model
 def test_each_family_sets_its_own_threshold_at_or_above_the_floor(linter: Linter) -> None:
-    assert linter._semantic is not None
-    assert all(0.8 <= t < 1 for t in linter._semantic.thresholds.values())
+    assert linter.semantic is not None
+    assert all(0.8 <= t < 1 for t in linter.semantic.thresholds.values())
 
 
 @needs_model

@@ -12,6 +12,7 @@ from assistant import Settings
 from assistant.web import access_token, create_app
 
 from conftest import EXAMPLES
+from fake_openai import FakeOpenAI, Fault
 
 BAD = "Our records show it was delivered, so there is nothing we can do."
 
@@ -99,7 +100,40 @@ def test_errors_are_clear_status_codes(client: TestClient, tmp_path: Path) -> No
     down = TestClient(create_app(assistant.Assistant(offline_llm))).post(
         "/api/draft", json={"email": "My order is late."}
     )
-    assert down.status_code == 502 and "Cannot reach the LLM endpoint" in down.json()["error"]
+    assert down.status_code == 503 and "Cannot reach the LLM endpoint" in down.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "words"),
+    [
+        (Fault("status", 429, headers={"Retry-After": "0"}), 429, "rate-limiting"),
+        (Fault("status", 401), 502, "refused the API key"),
+        (Fault("status", 404), 502, "has no model named"),
+        (Fault("hang", seconds=1.0), 504, "did not answer within"),
+        (Fault("content", content="not json at all"), 502, "did not return a valid answer"),
+    ],
+)
+def test_each_model_failure_has_its_own_status(
+    tmp_path: Path, fault: Fault, status: int, words: str
+) -> None:
+    with FakeOpenAI() as fake:
+        fake.then(*[fault] * 3)
+        settings = Settings.model_validate(
+            {
+                "backend": "openai",
+                "audit_db": str(tmp_path / "a.sqlite3"),
+                "llm": {
+                    "base_url": fake.base_url,
+                    "max_attempts": 1,
+                    "max_reasks": 0,
+                    "timeout": 0.3,
+                },
+            }
+        )
+        answer = TestClient(create_app(assistant.Assistant(settings))).post(
+            "/api/draft", json={"email": "My order is late."}
+        )
+    assert answer.status_code == status and words in answer.json()["error"]
 
 
 def test_openapi_documents_the_api(client: TestClient) -> None:

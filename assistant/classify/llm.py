@@ -2,21 +2,17 @@
 
 A model that misses "I will call my credit card company" must not hide it, so the offline
 classifier's escalation signals are merged in, and its facts (order numbers, amounts) are kept.
+The draft call asks for these same fields when it classifies too (`llm.classify = "together"`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from ..intake import Received, finish
 from ..llm import Exchange, LLMClient
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 from ..prompts import Prompts
-from .offline import classify as classify_offline
 
 CATEGORY_MEANINGS = {
     "lost_or_missing": "a parcel or item that never arrived, or part of an order missing",
@@ -33,9 +29,6 @@ CATEGORY_MEANINGS = {
 }
 
 
-_TURNS_TO_SEND = 3
-
-
 class LLMClassification(BaseModel):
     category: Category
     urgency: Urgency
@@ -44,9 +37,7 @@ class LLMClassification(BaseModel):
     desired_outcome: str | None = None
 
 
-def _messages(
-    email: Email | Received, settings: Settings, prompts: Prompts
-) -> list[dict[str, str]]:
+def _messages(email: Email, settings: Settings, prompts: Prompts) -> list[dict[str, str]]:
     system = prompts.render(
         "classify.md.j2", company=settings.company, categories=CATEGORY_MEANINGS
     )
@@ -76,33 +67,16 @@ def merge(model: LLMClassification, offline: Classification) -> Classification:
 
 
 async def aclassify_llm(
-    email: Email | Received,
+    email: Email,
+    hint: Classification,
     settings: Settings,
     prompts: Prompts,
     client: LLMClient,
     exchange: Exchange,
-    original: Email | Received | None = None,
-    meanwhile: Callable[[Email], object] | None = None,
 ) -> Classification:
-    """`email` is what the model sees (redacted when it must be); `original` is the email as
-    written, whose offline signals and facts stay on this machine. An email still as received
-    has its facts extracted while the model reads it, and `meanwhile` is given the finished
-    email then, for whatever else the caller can do before the answer comes."""
-    asking = asyncio.ensure_future(
-        client.astructured(
-            _messages(email, settings, prompts), LLMClassification, exchange=exchange
-        )
+    """`email` is what the model sees (redacted when it must be); `hint` is the offline reading
+    of the email as written, whose signals and facts stay on this machine."""
+    model = await client.astructured(
+        _messages(email, settings, prompts), LLMClassification, exchange=exchange
     )
-    try:
-        # The model takes far longer than the facts and cues: read them while its answer is on
-        # the way, after letting the request out onto the wire (a couple of turns of the loop).
-        for _ in range(_TURNS_TO_SEND):
-            await asyncio.sleep(0)
-        written = finish(original or email)
-        offline = classify_offline(written)
-        if meanwhile is not None:
-            meanwhile(written)
-        model = await asking
-    finally:
-        asking.cancel()  # only matters when this call itself was cancelled or failed
-    return merge(model, offline)
+    return merge(model, hint)

@@ -10,8 +10,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from ..lint.fastpath import Prefilter, WordRegex, caseless_safe
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
+from ..textmatch import Prefilter, WordRegex, caseless_safe
 
 _FLAGS = re.IGNORECASE
 _URGENT = re.compile(

@@ -1,5 +1,9 @@
 """The LLM drafter: the reply written by an OpenAI-compatible model from the Jinja prompts, then
-linted; error findings go back through prompts/revise for a bounded number of rewrites."""
+linted; error findings go back through prompts/revise for a bounded number of rewrites.
+
+With `classify=True` the same call also returns the classification fields (the offline reading is
+in the prompt as a hint), so a draft costs one model call when the linter is satisfied.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from ..classify.llm import CATEGORY_MEANINGS, LLMClassification, merge
 from ..config import Settings
 from ..llm import Exchange, LLMClient, StreamSink
-from ..models import Classification, Email, LintReport
+from ..models import Classification, Drafted, Email, LintReport
 from ..prompts import Prompts
 from .offline import playbook_vars
 
@@ -21,22 +26,32 @@ class DraftOutput(BaseModel):
     reply: str = Field(min_length=40)
 
 
-class LLMDraft(BaseModel):
-    meta_goal: str
-    reply: str
-    lint: LintReport
-    revisions: int
+class ClassifiedDraft(DraftOutput, LLMClassification):
+    """The classification fields first, then the meta-goal, then the reply (streamed last)."""
 
 
 def draft_messages(
-    email: Email, classification: Classification, settings: Settings, prompts: Prompts
+    email: Email,
+    classification: Classification,
+    settings: Settings,
+    prompts: Prompts,
+    *,
+    classify: bool = False,
 ) -> list[dict[str, str]]:
+    """The system prompt holds what is the same for every complaint of a kind (the company, the
+    guidelines, the playbook, the policy), the user prompt the complaint itself, so servers'
+    prefix caches can reuse the first."""
     variables = playbook_vars(email, classification, settings)
     playbook, exported = prompts.render_with_exports(
         f"playbooks/{classification.category.value}.md.j2", **variables
     )
     system = prompts.render(
-        "system.md.j2", **variables, category_title=exported["title"], playbook=playbook
+        "system.md.j2",
+        **variables,
+        category_title=exported["title"],
+        playbook=playbook,
+        classify=classify,
+        categories=CATEGORY_MEANINGS,
     )
     user = prompts.render(
         "user.md.j2",
@@ -44,6 +59,7 @@ def draft_messages(
         email=email,
         classification=classification,
         facts=classification.facts,
+        classify=classify,
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -57,9 +73,18 @@ async def adraft_llm(
     lint: Callable[[str], LintReport],
     exchange: Exchange,
     stream: StreamSink | None = None,
-) -> LLMDraft:
-    messages = draft_messages(email, classification, settings, prompts)
-    output = await client.astructured(messages, DraftOutput, exchange=exchange, stream=stream)
+    *,
+    classify: bool = False,
+) -> Drafted:
+    messages = draft_messages(email, classification, settings, prompts, classify=classify)
+    if classify:
+        first = await client.astructured(
+            messages, ClassifiedDraft, exchange=exchange, stream=stream
+        )
+        classification = merge(first, classification)
+        output = DraftOutput(meta_goal=first.meta_goal, reply=first.reply)
+    else:
+        output = await client.astructured(messages, DraftOutput, exchange=exchange, stream=stream)
     report = lint(output.reply)
     revisions = 0
     while not report.ok and revisions < settings.llm.max_revisions:
@@ -76,6 +101,10 @@ async def adraft_llm(
         )
         revisions += 1
         report = lint(output.reply)
-    return LLMDraft(
-        meta_goal=output.meta_goal, reply=output.reply, lint=report, revisions=revisions
+    return Drafted(
+        classification=classification,
+        meta_goal=output.meta_goal,
+        reply=output.reply,
+        lint=report,
+        revisions=revisions,
     )

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..config import Settings
-from ..intake.facts import first_name
-from ..lint import amounts_in
+from ..intake.facts import amounts_in, first_name
 from ..models import Category, Classification, Email, Signal
 from ..prompts import Prompts
 
-# Matched against the lowercased body: one lower() is cheaper than six case-blind searches.
+# Matched against the lowercased body.
 _SIZE = re.compile(
     r"\b(?:size|sizes|fit|fits|fitted|too (?:big|small|tight|loose|large|short|long))\b"
 )
@@ -54,7 +52,6 @@ class BodyCues:
     hacked: bool
 
 
-@lru_cache(maxsize=64)
 def body_cues(body: str) -> BodyCues:
     text = body.lower()
     return BodyCues(
@@ -70,14 +67,6 @@ def body_cues(body: str) -> BodyCues:
         else "isn't working as it should",
         hacked=bool(_HACKED.search(text)),
     )
-
-
-def read_body(email: Email) -> None:
-    """Work out ahead what playbook_vars reads from the body (both parts are cached per body):
-    the LLM path does it while the model classifies."""
-    body_cues(email.body)
-    if email.facts.amounts:
-        amounts_in(email.body)
 
 
 def playbook_vars(

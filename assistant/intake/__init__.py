@@ -1,17 +1,10 @@
-"""Intake: raw text, bytes or an .eml file in; an `Email` holding what the customer wrote this time out.
-
-It runs in two steps. `receive` checks, decodes and cleans the input (every input error is raised
-here) and gives a `Received`: the complaint's subject and body, enough to show a model. Its
-`email` then extracts the facts, which take most of intake's time; the LLM path does that while
-the model reads the complaint. `parse` does both at once.
-"""
+"""Intake: raw text, bytes or an .eml file in; an `Email` holding what the customer wrote this
+time out (quoted history, signatures and HTML stripped), with the facts it names."""
 
 from __future__ import annotations
 
 import binascii
-import dataclasses
 import email
-import functools
 import re
 from collections.abc import Iterator
 from email.message import Message
@@ -70,56 +63,12 @@ def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Email:
     return parse(decode(data, max_bytes=max_bytes, what=str(path)), max_bytes=max_bytes)
 
 
-@dataclasses.dataclass(frozen=True)
-class Received:
-    """An email checked, decoded and cleaned, its facts not yet extracted."""
-
-    body: str
-    raw: str
-    subject: str | None
-    sender_name: str | None
-    sender_address: str | None
-    quoted: str | None
-    was_html: bool
-    facts_text: str
-    """What the facts are read from: the subject and body of the message that holds them."""
-    name_hint: str | None
-
-    @functools.cached_property
-    def email(self) -> Email:
-        """The finished Email (its facts extracted once, on first use)."""
-        return Email(
-            subject=self.subject,
-            sender_name=self.sender_name,
-            sender_address=self.sender_address,
-            body=self.body,
-            raw=self.raw,
-            quoted=self.quoted,
-            was_html=self.was_html,
-            facts=extract_facts(self.facts_text, name_hint=self.name_hint),
-        )
-
-
-def finish(email: Email | Received) -> Email:
-    """The Email, whichever step it is at."""
-    return email if isinstance(email, Email) else email.email
-
-
 def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Email:
     """Parse pasted text: a bare complaint, or a whole email with headers and quoted history."""
-    return receive(text, max_bytes=max_bytes).email
-
-
-def parse_eml(data: bytes, *, raw: str | None = None, what: str = "The email") -> Email:
-    return receive_eml(data, raw=raw, what=what).email
-
-
-def receive(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Received:
-    """`parse` without the facts: every check, the decoding and the cleaning."""
     if isinstance(text, bytes):
         if _HEADER_BLOCK.match(text[:20000].decode("latin-1")):
             check_size(len(text), max_bytes)
-            return receive_eml(text)
+            return parse_eml(text)
         text = decode(text, max_bytes=max_bytes)
     check_size(len(text.encode("utf-8", "surrogatepass")), max_bytes)
     text = text.replace("\r\n", "\n").replace("\x00", "")
@@ -127,7 +76,7 @@ def receive(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Receive
         raise InputError("The input is empty: paste the customer's email or give a file.")
     head = _HEADER_BLOCK.match(text.lstrip("\n"))
     if head and _MAIL_HEADERS.search(head.group(0)):
-        return receive_eml(text.lstrip("\n").encode("utf-8"), raw=text)
+        return parse_eml(text.lstrip("\n").encode("utf-8"), raw=text)
     subject = _SUBJECT_LINE.match(text.lstrip())
     if subject:
         # A pasted email often keeps just its subject line above the body.
@@ -136,9 +85,9 @@ def receive(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Receive
     return _build(text, raw=text)
 
 
-def receive_eml(data: bytes, *, raw: str | None = None, what: str = "The email") -> Received:
-    # compat32 parsing with our own header decoding and body walk: the stdlib's modern policy
-    # builds a parsed header object for every header it touches, about 0.8 ms an email here.
+def parse_eml(data: bytes, *, raw: str | None = None, what: str = "The email") -> Email:
+    # compat32 parsing with our own header decoding and body walk: the modern policy's header
+    # objects refuse some damaged headers that mail clients still show.
     try:
         message = email.message_from_bytes(data)
     except Exception as exc:  # the stdlib parser is lenient; anything it raises means garbage in
@@ -252,7 +201,7 @@ def _build(
     sender_name: str | None = None,
     sender_address: str | None = None,
     was_html: bool = False,
-) -> Received:
+) -> Email:
     if not was_html and looks_like_html(body):
         body, was_html = html_to_text(body), True
     cleaned = clean_body(body)
@@ -262,24 +211,23 @@ def _build(
         if forwarded is not None:
             # An agent forwarded the customer's email: the forwarded message is the complaint,
             # and its own subject and body hold the facts.
-            inner = receive(forwarded)
-            return dataclasses.replace(inner, raw=raw, subject=subject or inner.subject)
+            inner = parse(forwarded)
+            return inner.model_copy(update={"raw": raw, "subject": subject or inner.subject})
         if cleaned.quoted:
             raise InputError(
                 "The email holds only quoted history, with no new message from the customer."
             )
         raise InputError("The email has no text from the customer after its headers.")
-    name = sender_name if sender_name and "@" not in sender_name else None
-    return Received(
+    name = (sender_name if sender_name and "@" not in sender_name else None) or cleaned.signed_name
+    return Email(
+        subject=subject,
+        sender_name=name,
+        sender_address=sender_address,
         body=text,
         raw=raw,
-        subject=subject,
-        sender_name=name or cleaned.signed_name,
-        sender_address=sender_address,
         quoted=cleaned.quoted,
         was_html=was_html,
-        facts_text="\n".join(filter(None, [subject, text])),
-        name_hint=name or cleaned.signed_name,
+        facts=extract_facts("\n".join(filter(None, [subject, text])), name_hint=name),
     )
 
 

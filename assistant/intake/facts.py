@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from ..models import Facts
@@ -290,3 +291,36 @@ def first_name(full_name: str | None) -> str | None:
     ):
         return full_name
     return part if part[:1].isupper() else None
+
+
+# Money as a reply or an email states it: a currency sign or code before, or a name after.
+MONEY = re.compile(
+    r"(?:[$£€]|\b(?:USD|EUR|GBP)\s?)(?P<a>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"|\b(?P<b>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?:dollars|euros|pounds|USD|EUR|GBP)\b",
+    re.I,
+)
+_PAID = re.compile(
+    r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
+    r"purchased|overcharged|total|worth|fee)\b",
+    re.I,
+)
+# A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
+_SENTENCE_END = re.compile(r"\n|[.!?](?=\s|$)")
+
+
+def money_value(match: re.Match[str]) -> float:
+    return float((match.group("a") or match.group("b")).replace(",", ""))
+
+
+def amounts_in(text: str) -> frozenset[float]:
+    """Amounts the customer says they paid or were charged: refunding those is within policy.
+    Any other amount in an email (an injected "authorise a $5,000 refund") allows nothing."""
+    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+    allowed = set()
+    for m in MONEY.finditer(text):
+        k = bisect.bisect_left(ends, m.start())
+        begin = ends[k - 1] + 1 if k else 0
+        end = ends[bisect.bisect_left(ends, m.end())] if ends and ends[-1] >= m.end() else len(text)
+        if _PAID.search(text, begin, end):
+            allowed.add(money_value(m))
+    return frozenset(allowed)

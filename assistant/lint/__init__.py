@@ -3,26 +3,24 @@ condescending phrasing, missing ownership or next steps, and promises beyond pol
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
 from ..config import Settings
 from ..models import Finding, LintReport
+from ..textmatch import Prefilter
 from .context import Context, strip_markers
-from .fastpath import Prefilter, make_scanner
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import semantic_layer
-from .structure import CHECKS, Situation, amounts_in, gate_patterns, presence_patterns
+from .structure import CHECKS, Situation
 
-__all__ = ["Linter", "Rule", "Situation", "amounts_in", "builtin_rules", "strip_markers"]
+__all__ = ["Linter", "Rule", "Situation", "builtin_rules", "strip_markers"]
 
 Layer = Literal["pattern", "structure", "semantic"]
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # Curly apostrophes become straight ones so rules need one spelling; same length, same offsets.
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
-_CURLY = re.compile("[’‘ʼ]")
 
 
 class Linter:
@@ -38,42 +36,24 @@ class Linter:
         self._patterns: list[CompiledPattern] = [
             p for c in self.rules if c.rule.kind != "structure" for p in c.patterns
         ]
-        sources = [p.source for p in self._patterns]
-        self._prefilter = Prefilter(sources)
-        self._scanner = (
-            make_scanner(
-                sources,
-                presence_patterns(),
-                gate_patterns(),
-                cased={i for i, p in enumerate(self._patterns) if p.rule.case_sensitive},
-            )
-            if self.settings.lint.accelerate
-            else None
-        )
+        self._prefilter = Prefilter([p.source for p in self._patterns])
         self._structure = [c.rule for c in self.rules if c.rule.kind == "structure"]
         self._ignored = ignored
         self._situation = Situation(policy=self.settings.policy, company=self.settings.company)
-        self._semantic = (
+        self.semantic = (
             semantic_layer(self.settings.lint.semantic_threshold)
             if self.settings.lint.semantic
             else None
         )
 
     def lint(self, text: str, *, allowed_amounts: frozenset[float] = frozenset()) -> LintReport:
-        # isascii() is a flag check on CPython strings: most replies skip the search entirely.
-        curly = not text.isascii() and _CURLY.search(text)
-        normal = text.translate(_APOSTROPHES) if curly else text
+        normal = text.translate(_APOSTROPHES)
         lowered = normal.lower()
         # A few characters change length when lowered; then offsets would drift, so match as is.
         same_length = len(lowered) == len(normal)
-        scanned = self._scanner.scan(lowered, normal) if self._scanner is not None else None
-        if scanned is None:
-            candidates, matched = self._prefilter.candidates(lowered), None
-        else:
-            candidates, matched = scanned
-        ctx = Context(normal, lowered if same_length else None, matched)
+        ctx = Context(normal, lowered if same_length else None)
         found: list[Finding] = []
-        for index in candidates:
+        for index in self._prefilter.candidates(lowered):
             pattern = self._patterns[index]
             rule = pattern.rule
             for start, end in pattern.spans(normal, lowered if same_length else None):
@@ -84,7 +64,7 @@ class Linter:
                 found.append(
                     self._finding(rule, text, ctx, start, end, pattern.suggestion, "pattern")
                 )
-        if self._semantic is not None:
+        if self.semantic is not None:
             found.extend(self._semantic_findings(text, ctx, found))
         situation = (
             replace(self._situation, allowed_amounts=allowed_amounts)
@@ -100,11 +80,11 @@ class Linter:
         return LintReport(findings=_dedupe(found))
 
     def _semantic_findings(self, text: str, ctx: Context, found: list[Finding]) -> list[Finding]:
-        assert self._semantic is not None
+        assert self.semantic is not None
         # What the patterns already caught in a sentence, the semantic layer does not repeat.
         covered = {(f.category, ctx.sentence(f.start, f.end)[0]) for f in found}
         findings = []
-        for hit in self._semantic.check(ctx.text, ctx, covered):
+        for hit in self.semantic.check(ctx.text, ctx, covered):
             family = hit.family
             if family.id in self._ignored or ctx.is_suppressed(family.id, hit.start):
                 continue

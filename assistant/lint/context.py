@@ -43,14 +43,9 @@ class _lazy(Generic[T]):
 class Context:
     """Facts about one text, shared by every rule that looks at it."""
 
-    def __init__(
-        self, text: str, lowered: str | None = None, matched: frozenset[str] | None = None
-    ) -> None:
+    def __init__(self, text: str, lowered: str | None = None) -> None:
         self.text = text
         self.lowered = lowered if lowered is not None else text.lower()
-        self.matched = matched
-        """The named pattern groups the scanner found (structure.presence_patterns() and
-        gate_patterns()), or None when it has not run on this text."""
 
     @_lazy
     def excluded(self) -> list[tuple[int, int]]:

@@ -9,16 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from ..config import CompanyProfile, Policy
+from ..intake.facts import MONEY, money_value
 from ..prompts import prompts_dir
 from ..redact import PHONE, phone_digits
+from ..textmatch import WordRegex, required_sets
 from .context import Context
-from .fastpath import WordRegex, required_sets
 
 Span = tuple[int, int]
 
@@ -65,8 +66,7 @@ _ACKNOWLEDGE = WordRegex(
     r"we (?:got|made) (?:this|it|that) wrong|our (?:mistake|fault|error)|my (?:mistake|fault)|not your fault|"
     r"must have been (?:so |really |very )?\w+|worr(?:y|ied|ying))\b",
 )
-# What the "missing" checks look for anywhere in a reply. The linter's scanner (the [fast] extra)
-# runs these in the same pass as the rule patterns, so most replies never run them in Python.
+# What the "missing" checks look for anywhere in a reply.
 PRESENCE: dict[str, WordRegex] = {
     "ownership": _OWNERSHIP,
     "next-step": _NEXT_STEP,
@@ -75,34 +75,6 @@ PRESENCE: dict[str, WordRegex] = {
 }
 
 
-def presence_patterns() -> dict[str, list[str]]:
-    """What the structural checks need to know occurs somewhere, exactly, for the linter's
-    scanner: the PRESENCE patterns, and every stretch of our prompts' words an echo would repeat."""
-    found = {name: [regex.pattern] for name, regex in PRESENCE.items()}
-    found["prompt-echo"] = [re.escape(key) for key in _echo_automaton().keys()]  # noqa: SIM118
-    return found
-
-
-def gate_patterns() -> dict[str, list[str]]:
-    """The first looks of other checks: when the scanner finds none of these, the check has
-    nothing to find (see `_absent`)."""
-    return {
-        "no-return": [_NO_RETURN.pattern],
-        "link": [_LINKISH.pattern],
-        "digit-run": [_DIGIT_RUN.pattern],
-    }
-
-
-def _absent(ctx: Context, name: str) -> bool:
-    """The scanner has run, and nothing of presence_patterns() or gate_patterns()[name] occurs."""
-    return ctx.matched is not None and name not in ctx.matched
-
-
-_MONEY = re.compile(
-    r"(?:[$£€]|\b(?:USD|EUR|GBP)\s?)(?P<a>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"|\b(?P<b>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?:dollars|euros|pounds|USD|EUR|GBP)\b",
-    re.I,
-)
 _GIVING = WordRegex(
     r"\b(?:credit|voucher|gift ?card|compensation|goodwill|coupon|refund\w*|reimburs\w*|"
     r"give|giving|send you|pay you|discount|bonus)\b",
@@ -111,10 +83,6 @@ _NO_RETURN = WordRegex(
     r"\b(?:no need to|(?:don['’]t|do not) (?:need|have) to|without (?:needing|having) to|never have to)"
     r" (?:return|send (?:it|them|anything|the \w+) back)\b|\bkeep (?:it|them|the \w+)(?: as well| too)?\b(?=[^.!?\n]*\brefund)",
 )
-
-
-def _amount(match: re.Match[str]) -> float:
-    return float((match.group("a") or match.group("b")).replace(",", ""))
 
 
 def _whole(text: str) -> Span:
@@ -136,12 +104,7 @@ def _missing(*names: str) -> Callable[[str, Context, Situation], list[Span]]:
     def check(text: str, ctx: Context, _: Situation) -> list[Span]:
         if text.count(" ") + text.count("\n") + 1 < MIN_WORDS:
             return []
-        if ctx.matched is not None:  # the scanner already ran these patterns
-            if ctx.matched.isdisjoint(names):
-                return [_whole(text)]
-            if not ctx.excluded:
-                return []  # a match, and nothing quoted it could sit in
-        elif next(needed.iter(ctx.lowered), None) is None:
+        if next(needed.iter(ctx.lowered), None) is None:
             return [_whole(text)]
         found = any(
             not ctx.is_excluded(*m.span())
@@ -160,10 +123,10 @@ def over_policy_promise(text: str, ctx: Context, situation: Situation) -> list[S
     ):
         return []
     spans = []
-    for m in _MONEY.finditer(text):
+    for m in MONEY.finditer(text):
         if ctx.is_excluded(*m.span()):
             continue
-        value = _amount(m)
+        value = money_value(m)
         if value <= limit or value in situation.allowed_amounts:
             continue
         begin, end = ctx.sentence(*m.span())
@@ -173,7 +136,7 @@ def over_policy_promise(text: str, ctx: Context, situation: Situation) -> list[S
 
 
 def refund_without_return(text: str, ctx: Context, situation: Situation) -> list[Span]:
-    if not situation.policy.refund_requires_return or _absent(ctx, "no-return"):
+    if not situation.policy.refund_requires_return:
         return []
     return [m.span() for m in _NO_RETURN.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
 
@@ -196,7 +159,7 @@ def _host(url: str) -> str:
 
 def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
     """Links the company profile does not list: an injected email's favourite payload."""
-    if _absent(ctx, "link") or not _LINKISH.search(ctx.lowered):
+    if not _LINKISH.search(ctx.lowered):
         return []
     company = situation.company
     allowed = {_host(v) for v in (company.website, company.support_email) if v}
@@ -211,8 +174,7 @@ def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
 
 
 def unlisted_phone(text: str, ctx: Context, situation: Situation) -> list[Span]:
-    # Digits and punctuation are the same in the lowered text the scanner saw.
-    if _absent(ctx, "digit-run") or not _DIGIT_RUN.search(text):
+    if not _DIGIT_RUN.search(text):
         return []
     allowed = re.sub(r"\D", "", situation.company.phone or "")
     spans = []
@@ -261,8 +223,6 @@ def prompt_echo(text: str, ctx: Context, situation: Situation) -> list[Span]:
     model to "reveal your instructions" produces."""
     markers = "<" in text or "meta_goal" in text or "#" in text
     spans = [m.span() for m in _MARKERS.finditer(text)] if markers else []
-    if _absent(ctx, "prompt-echo"):
-        return spans  # the scanner looked for every stretch already: none occurs
     lowered = ctx.lowered
     for end, length in _echo_automaton().iter(lowered):
         begin = end - length + 1
@@ -293,24 +253,3 @@ CHECKS: dict[str, Callable[[str, Context, Situation], list[Span]]] = {
     "over-policy-promise": over_policy_promise,
     "refund-without-return": refund_without_return,
 }
-
-
-_PAID = re.compile(
-    r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
-    r"purchased|overcharged|total|worth|fee)\b",
-    re.I,
-)
-
-
-# A draft asks about its email's body more than once (the prompt, each lint of each revision).
-@lru_cache(maxsize=64)
-def amounts_in(text: str) -> frozenset[float]:
-    """Amounts the customer says they paid or were charged: refunding those is within policy.
-    Any other amount in an email (an injected "authorise a $5,000 refund") allows nothing."""
-    ctx = Context(text)
-    allowed = set()
-    for m in _MONEY.finditer(text):
-        begin, end = ctx.sentence(*m.span())
-        if _PAID.search(text, begin, end):
-            allowed.add(_amount(m))
-    return frozenset(allowed)

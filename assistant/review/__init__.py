@@ -9,24 +9,18 @@ all drive this one object.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
-from ..errors import AssistantError, InputError
+from ..errors import ApprovalError, InputError
 from ..lint import strip_markers
 from ..models import DraftResult, Finding, LintReport
 from .store import AuditLog, Edit, Record, _now, new_id
 
-if TYPE_CHECKING:
-    from ..pipeline import Assistant
-
 __all__ = ["ApprovalError", "AuditLog", "Edit", "Record", "Review", "default_agent"]
 
-
-class ApprovalError(AssistantError):
-    """Approval refused: error findings remain and no override reason was given."""
-
-    exit_code = 1
+Stream = Callable[[str], None]
+Dismissal = tuple[str, str, str]
+"""(rule, matched text, reason): a dismissal as the web page and scripts send it."""
 
 
 def default_agent() -> str:
@@ -38,10 +32,18 @@ def default_agent() -> str:
 
 class Review:
     def __init__(
-        self, assistant: Assistant, result: DraftResult, agent: str, log: AuditLog
+        self,
+        result: DraftResult,
+        agent: str,
+        log: AuditLog,
+        *,
+        lint: Callable[[str], LintReport],
+        redraft: Callable[[Stream | None], DraftResult],
     ) -> None:
-        self.assistant = assistant
+        """`lint` lints an edited reply against this draft's email; `redraft` drafts it afresh."""
         self.result = result
+        self._lint = lint
+        self._redraft = redraft
         self.log = log
         now = _now()
         self.record = Record(
@@ -79,17 +81,10 @@ class Review:
         self.log.save(self.record)
 
     def _relint(self, reply: str) -> LintReport:
-        report = self.assistant.lint(reply, email=self.result.email)
+        report = self._lint(reply)
         # A dismissal holds while the same rule still matches the same words.
         for dismissed in self.report.dismissed:
-            match = next(
-                (
-                    f
-                    for f in report.findings
-                    if f.rule == dismissed.finding.rule and f.text == dismissed.finding.text
-                ),
-                None,
-            )
+            match = report.matching(dismissed.finding.rule, dismissed.finding.text)
             if match is not None:
                 report = report.dismiss(match, dismissed.reason)
         return report
@@ -119,8 +114,8 @@ class Review:
         self._save()
         return self.report
 
-    def regenerate(self, stream: Callable[[str], None] | None = None) -> LintReport:
-        fresh = self.assistant.draft(self.result.email, stream=stream)
+    def regenerate(self, stream: Stream | None = None) -> LintReport:
+        fresh = self._redraft(stream)
         self.record.meta_goal = fresh.meta_goal
         self.record.revisions += fresh.revisions
         if fresh.usage is not None:
@@ -130,7 +125,22 @@ class Review:
         self.report = LintReport(findings=fresh.lint.findings, dismissed=[])
         return self.edit(fresh.reply, "regenerated")
 
-    def approve(self, override_reason: str | None = None) -> Record:
+    def approve(
+        self,
+        override_reason: str | None = None,
+        *,
+        reply: str | None = None,
+        dismissed: Iterable[Dismissal] = (),
+    ) -> Record:
+        """Approve the reply under review, or `reply` (an edit, linted first), after the
+        `dismissed` findings still present are dismissed with their reasons. Refused with
+        ApprovalError while error findings remain and no override reason is given."""
+        if reply is not None and reply != self.reply:
+            self.edit(reply)
+        for rule, text, reason in dismissed:
+            finding = self.report.matching(rule, text)
+            if finding is not None:
+                self.dismiss(finding, reason)
         errors = self.report.errors()
         if errors and not (override_reason and override_reason.strip()):
             rules = ", ".join(sorted({f.rule for f in errors}))

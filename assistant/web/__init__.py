@@ -22,12 +22,12 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import AssistantError, BackendError, ConfigError, InputError
-from ..llm import is_loopback_host
+from ..errors import AssistantError, InputError
+from ..loopback import is_loopback_host
 from ..models import Classification, DraftResult, LintReport
 from ..pipeline import Assistant
 from ..prompts import html_templates
-from ..review import ApprovalError, Record, Review
+from ..review import Record, Review
 
 
 class EmailIn(BaseModel):
@@ -142,12 +142,9 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
 
     @app.exception_handler(AssistantError)
     async def failed(_: Request, exc: AssistantError) -> JSONResponse:
-        status = (
-            502 if isinstance(exc, BackendError) else 409 if isinstance(exc, ApprovalError) else 400
-        )
-        if isinstance(exc, ConfigError):
-            status = 500
-        return JSONResponse({"error": str(exc)}, status)
+        # Each error class carries its own status: 400 input, 409 approval refused, 429 rate
+        # limited, 502 the model failed, 503 unreachable, 504 timed out, 500 configuration.
+        return JSONResponse({"error": str(exc)}, exc.http_status)
 
     def review_of(record_id: str) -> Review:
         review = reviews.get(record_id)
@@ -158,7 +155,7 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
         return review
 
     responses: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorOut} for code in (400, 413, 422, 502)
+        code: {"model": ErrorOut} for code in (400, 413, 422, 429, 502, 503, 504)
     }
 
     @app.post("/api/classify", response_model=Classification, responses=responses)
@@ -188,15 +185,11 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
         review = review_of(body.record_id)
         if body.agent:
             review.record.agent = body.agent
-        if body.reply != review.reply:
-            review.edit(body.reply)
-        for d in body.dismissed:
-            finding = next(
-                (f for f in review.report.findings if f.rule == d.rule and f.text == d.text), None
-            )
-            if finding is not None:
-                review.dismiss(finding, d.reason)
-        record = review.approve(body.override_reason)
+        record = review.approve(
+            body.override_reason,
+            reply=body.reply,
+            dismissed=[(d.rule, d.text, d.reason) for d in body.dismissed],
+        )
         reviews.pop(body.record_id, None)
         return record
 

@@ -1,34 +1,19 @@
-"""The fast path: which patterns can possibly match a text, decided by plain substring checks.
+"""What a regular expression needs in a text before it can match, read from the expression itself.
 
-From each regular expression we derive a set of literal strings at least one of which every match
-must contain. A reply is tested for those literals once (`in` on the lowered text is far cheaper
-than running a case-insensitive regex), and only patterns whose literals are present run at all.
-Most replies are clean, so most patterns never run.
+From each pattern we derive sets of literal strings, one of which every match must contain. The
+classifier's cues and the linter's rules both use it: a text is searched once for every literal
+(one Aho-Corasick pass), and only the patterns whose literals occur run at all.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib
-import json
-import os
 import re
-import threading
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
-import platformdirs
-
-hyperscan: Any
-try:  # the [fast] extra: x86-64 only, so never required
-    hyperscan = importlib.import_module("hyperscan")
-except ImportError:  # depends on what is installed
-    hyperscan = None
 
 Literals = frozenset[str]
 
@@ -149,7 +134,7 @@ class Prefilter:
 
 def caseless_safe(source: str) -> bool:
     """True when `source` has no uppercase literal or class, so it can run without IGNORECASE on
-    lowered text (about twice as fast in CPython's engine) and match the same spans."""
+    lowered text and match the same spans."""
     try:
         parsed = sre.parse(source)
     except re.error:
@@ -270,180 +255,3 @@ def _first_chars(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
         return _first_chars(list(av[2]))
     return None
-
-
-# On ASCII text without these, Hyperscan's patterns mean what Python's do: its \w, \b and \s are
-# ASCII, while Python also counts the separators \x1c-\x1f as space.
-_SEPARATORS = ("\x1c", "\x1d", "\x1e", "\x1f")
-_PREFILTER_FLAGS = 0
-_EXACT_FLAGS = 0
-if hyperscan is not None:
-    _PREFILTER_FLAGS = (
-        hyperscan.HS_FLAG_PREFILTER
-        | hyperscan.HS_FLAG_SINGLEMATCH
-        | hyperscan.HS_FLAG_CASELESS
-        | hyperscan.HS_FLAG_ALLOWEMPTY
-    )
-    _EXACT_FLAGS = hyperscan.HS_FLAG_SINGLEMATCH
-
-
-def scanner_available() -> bool:
-    return hyperscan is not None
-
-
-class Scanner:
-    """Every pattern at once, in one compiled Hyperscan database (the [fast] extra).
-
-    `prefilter` patterns are compiled in Hyperscan's prefilter mode, which may report a pattern
-    that Python would not match but never misses one: the answer is which rule patterns are worth
-    running at all, much sharper than which literals occur. `exact` patterns are compiled as they
-    are, for checks that ask whether any of a named group of patterns matches anywhere. `gates`
-    are named groups in prefilter mode: their absence proves a check has nothing to find, their
-    presence proves nothing. Text outside plain ASCII is left to the Aho-Corasick path (`scan`
-    returns None), where the two engines could disagree on what a word character is.
-    """
-
-    def __init__(
-        self,
-        prefilter: Sequence[str],
-        exact: Mapping[str, Sequence[str]],
-        gates: Mapping[str, Sequence[str]] | None = None,
-        cased: Collection[int] = (),
-    ) -> None:
-        assert hyperscan is not None
-        named = [(name, src, _EXACT_FLAGS) for name, group in exact.items() for src in group] + [
-            (name, src, _PREFILTER_FLAGS) for name, group in (gates or {}).items() for src in group
-        ]
-        self._names = [name for name, _, _ in named]
-        self._first_named = first = len(prefilter)
-        self._database, unusable = _database(
-            (
-                *((i, src, _PREFILTER_FLAGS) for i, src in enumerate(prefilter) if i not in cased),
-                *((first + j, src, flags) for j, (_, src, flags) in enumerate(named)),
-            )
-        )
-        # Case-sensitive patterns ("SHOUTING") see the text as written, in a database of their
-        # own: on lowered text without case they would be candidates on every reply.
-        self._cased: Any = None
-        if cased:
-            self._cased, unusable_cased = _database(
-                tuple(
-                    (i, prefilter[i], _PREFILTER_FLAGS & ~hyperscan.HS_FLAG_CASELESS) for i in cased
-                )
-            )
-            unusable = unusable | unusable_cased
-        # A pattern Hyperscan cannot take is a candidate on every text, as Python must decide.
-        self._always = sorted(i for i in unusable if i < first)
-        self._never_known = frozenset(self._names[i - first] for i in unusable if i >= first)
-        self._local = threading.local()  # scratch spaces per thread: scans never share one
-
-    def scan(
-        self, lowered: str, text: str | None = None
-    ) -> tuple[list[int], frozenset[str]] | None:
-        """(the prefilter patterns that may match, the named groups that matched), or None when
-        this text must take the slower path. `text` is the reply as written, for case-sensitive
-        patterns (the lowered text when omitted). A named pattern Hyperscan could not compile
-        counts as matching, so its check falls back to Python."""
-        text = lowered if text is None else text
-        if not (lowered.isascii() and text.isascii()) or any(c in text for c in _SEPARATORS):
-            return None
-        hits: list[int] = []
-        self._run("lowered", self._database, lowered, hits)
-        self._run("cased", self._cased, text, hits)
-        first = self._first_named
-        found = [i for i in hits if i < first]
-        candidates = sorted({*self._always, *found}) if self._always else sorted(found)
-        matched = self._never_known | {self._names[i - first] for i in hits if i >= first}
-        return candidates, frozenset(matched)
-
-    def _run(self, slot: str, database: Any, text: str, hits: list[int]) -> None:
-        if database is None:
-            return
-        scratch = getattr(self._local, slot, None)
-        if scratch is None:
-            scratch = hyperscan.Scratch(database)
-            setattr(self._local, slot, scratch)
-        database.scan(
-            text.encode("ascii"),
-            match_event_handler=lambda i, _f, _t, _fl, _c: hits.append(i),
-            scratch=scratch,
-        )
-
-
-def make_scanner(
-    prefilter: Sequence[str],
-    exact: Mapping[str, Sequence[str]],
-    gates: Mapping[str, Sequence[str]] | None = None,
-    cased: Collection[int] = (),
-) -> Scanner | None:
-    """A Scanner, or None when Hyperscan is not installed or cannot run here (it needs SSSE3,
-    which some emulated CPUs lack): the linter then keeps its pure-Python path."""
-    if hyperscan is None:
-        return None
-    try:
-        return Scanner(prefilter, exact, gates, cased)
-    except hyperscan.error:
-        return None
-
-
-Entry = tuple[int, str, int]  # id, pattern, flags
-
-
-@functools.cache
-def _database(entries: tuple[Entry, ...]) -> tuple[Any, frozenset[int]]:
-    """The compiled database of `entries` and the ids it had to leave out: once per process for
-    each set of patterns (every Linter with the same rules shares it; databases are read-only,
-    scratch space is per Scanner and thread), loaded from the on-disk cache when another process
-    compiled them before (compiling takes about a second; loading, a millisecond)."""
-    assert hyperscan is not None
-    if not entries:
-        return None, frozenset()  # Hyperscan has no empty database; nothing to scan for
-    version = getattr(hyperscan, "__version__", "")
-    key = hashlib.sha256(repr((version, entries)).encode("utf-8")).hexdigest()[:32]
-    cache = Path(platformdirs.user_cache_dir("complaint-assistant")) / "hyperscan" / f"{key}.db"
-    try:
-        header, _, blob = cache.read_bytes().partition(b"\n")
-        loaded = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
-        # A database compiled on another CPU (a home directory shared between machines) loads
-        # but is refused here, when its scratch space is made: then it is compiled again.
-        hyperscan.Scratch(loaded)
-        return loaded, frozenset(json.loads(header))
-    except (OSError, ValueError, hyperscan.error):
-        pass
-    unusable: set[int] = set()
-    try:
-        database = _compile(entries)
-    except hyperscan.error:
-        # Only now find which patterns it refuses, one by one; the rest still go in.
-        unusable = {entry[0] for entry in entries if not _compiles(entry)}
-        database = _compile([e for e in entries if e[0] not in unusable])
-    try:  # a cache that cannot be written only costs the next process the compile
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(
-            json.dumps(sorted(unusable)).encode() + b"\n" + hyperscan.dumpb(database)
-        )
-        partial.replace(cache)
-    except OSError:
-        pass
-    return database, frozenset(unusable)
-
-
-def _compile(entries: Sequence[Entry]) -> Any:
-    assert hyperscan is not None
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(
-        expressions=[src.encode("utf-8") for _, src, _ in entries],
-        ids=[i for i, _, _ in entries],
-        elements=len(entries),
-        flags=[flags for _, _, flags in entries],
-    )
-    return database
-
-
-def _compiles(entry: Entry) -> bool:
-    try:
-        _compile([entry])
-    except hyperscan.error:
-        return False
-    return True

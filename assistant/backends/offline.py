@@ -1,0 +1,49 @@
+"""The offline backend: the learned and hand-written classifier's reading, and the reply composed
+from the playbook templates. No key, no network; the default."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Literal
+
+from ..draft.offline import draft_offline, offline_notes
+from ..models import Classification, Drafted, Email
+from . import Lint
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..llm import Limiter, StreamSink
+    from ..prompts import Prompts
+
+
+class OfflineBackend:
+    name = "offline"
+    model: str | None = None
+    endpoint: str | None = None
+    parallel: Literal["processes", "tasks"] = "processes"
+
+    def __init__(self, settings: Settings, prompts: Prompts) -> None:
+        self.settings = settings
+        self.prompts = prompts
+
+    async def classify(self, email: Email, hint: Classification) -> Classification:
+        return hint
+
+    async def draft(
+        self, email: Email, hint: Classification, lint: Lint, stream: StreamSink | None = None
+    ) -> Drafted:
+        # CPU work: in a thread, so an event loop serving other requests is never held up.
+        return await asyncio.to_thread(self._compose, email, hint, lint)
+
+    def _compose(self, email: Email, classification: Classification, lint: Lint) -> Drafted:
+        goal, reply = draft_offline(email, classification, self.settings, self.prompts)
+        return Drafted(
+            classification=classification,
+            meta_goal=goal,
+            reply=reply,
+            lint=lint(reply),
+            notes=offline_notes(classification),
+        )
+
+    def limit(self, limiter: Limiter | None) -> None:
+        return None
