@@ -150,7 +150,7 @@ class Output:
         if self.path.exists():
             self._recover()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     def _recover(self) -> None:
         data = self.path.read_bytes()

@@ -81,7 +81,7 @@ def _assistant(ctx: click.Context, backend: str | None = None) -> Assistant:
 
 def _read_email(assistant: Assistant, source: str, ctx: click.Context) -> Email:
     if source == "-":
-        data = sys.stdin.buffer.read()
+        data = intake.read_bytes("-", max_bytes=assistant.settings.max_input_bytes)
         ctx.ensure_object(dict)["pasted"] = data
         return assistant.read(data)
     return assistant.read_file(source)
@@ -93,9 +93,11 @@ def _keep_pasted(ctx: click.Context) -> str:
     if not data:
         return ""
     folder = data_dir() / "unsent"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.eml"
-    path.write_bytes(data)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # a customer's email
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     return f" The pasted email was kept in {path}."
 
 
@@ -108,16 +110,8 @@ backend_option = click.option(
 
 def _read_text(assistant: Assistant, source: str) -> str:
     limit = assistant.settings.max_input_bytes
-    if source == "-":
-        data = sys.stdin.buffer.read()
-        what = "Standard input"
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"{source} does not exist or is not a file.")
-        intake.check_size(path.stat().st_size, limit, source)
-        data, what = path.read_bytes(), source
-    text = intake.decode(data, max_bytes=limit, what=what)
+    what = "Standard input" if source == "-" else source
+    text = intake.decode(intake.read_bytes(source, max_bytes=limit), max_bytes=limit, what=what)
     if not text.strip():
         raise InputError(f"{what} is empty: there is no reply to lint.")
     return text

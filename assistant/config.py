@@ -73,6 +73,11 @@ class LintSettings(_Strict):
     """Rule ids that never report."""
     severity: dict[str, Severity] = Field(default_factory=dict)
     """Per-rule severity overrides, e.g. {"vague-commitment" = "error"}."""
+    model: bool = True
+    """The learned tone model (blaming, defensive, non-apology sentences) beside the rules."""
+    judge: bool = False
+    """Ask the configured LLM to judge each draft too (openai backend; its findings are warnings
+    with layer "llm"). The offline backend has no judge."""
     semantic: bool = False
     """The semantic layer (sentence embeddings) beside the patterns; needs the [semantic] extra."""
     semantic_threshold: float = Field(default=0.8, gt=0, lt=1)
@@ -117,6 +122,9 @@ class Settings(_Strict):
     """The audit log (SQLite); default: audit.sqlite3 in the data directory."""
     agent: str | None = None
     """Who approves, for the audit log; default: the operating-system user."""
+    web_hosts: list[str] = Field(default_factory=list)
+    """Host names, besides 127.0.0.1, localhost and ::1, that `assistant serve` answers to on
+    loopback (a name in /etc/hosts); bound beyond loopback, the token guards every request."""
     web_token: str | None = None
     """The token `assistant serve` requires when bound beyond loopback; default: a fresh one."""
     company: CompanyProfile = Field(default_factory=CompanyProfile)

@@ -101,6 +101,10 @@ class Classification(BaseModel):
     cues: list[Cue] = Field(default_factory=list)
     """Why: the words that decided the category, the signals and the sentiment."""
     backend: str = "offline"
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    """The learned classifier's probability for the category given (0 to 1)."""
+    signal_confidence: dict[Signal, float] = Field(default_factory=dict)
+    """The learned classifier's probability for each escalation signal."""
 
 
 class Finding(BaseModel):
@@ -114,7 +118,7 @@ class Finding(BaseModel):
     text: str
     message: str
     suggestion: str | None = None
-    layer: Literal["pattern", "structure", "semantic"] = "pattern"
+    layer: Literal["pattern", "structure", "semantic", "model", "llm"] = "pattern"
     """Which layer of the linter fired."""
     line: int = 1
     column: int = 1

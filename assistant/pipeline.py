@@ -18,6 +18,7 @@ from .config import Settings, data_dir, load_settings
 from .errors import InputError
 from .intake.facts import amounts_in, extract_facts
 from .lint import Linter
+from .lint.judge import Judgement, judge_findings
 from .llm import StreamSink, run_sync
 from .loopback import is_loopback_url
 from .models import Classification, DraftResult, Email, Finding, LintReport, Text
@@ -112,7 +113,7 @@ class Assistant:
     # lint
     def lint(self, text: str, *, email: Email | None = None) -> LintReport:
         allowed = amounts_in(email.body) if email else frozenset()
-        return self.linter.lint(text, allowed_amounts=allowed)
+        return self.linter.lint(text, allowed_amounts=allowed, email=email.body if email else None)
 
     async def alint(self, text: str, *, email: Email | None = None) -> LintReport:
         """`lint` in a worker thread: an event loop serving others is never held up."""
@@ -147,16 +148,24 @@ class Assistant:
             outgoing, self._shown(reading, outgoing), lint_backend_reply, sink
         )
         reply = redaction.restore(drafted.reply)
+        lint = self.lint(reply, email=email) if redaction.active else drafted.lint
+        usage = drafted.usage
+        if self.settings.lint.judge:
+            judgement = await self.backend.judge(outgoing, drafted.reply)
+            if judgement is not None:
+                lint = _with_judgement(lint, reply, judgement, redaction)
+                if judgement.usage is not None:
+                    usage = judgement.usage if usage is None else usage + judgement.usage
         return DraftResult(
             email=email,
             classification=drafted.classification.model_copy(update={"facts": email.facts}),
             meta_goal=redaction.restore(drafted.meta_goal),
             reply=reply,
-            lint=self.lint(reply, email=email) if redaction.active else drafted.lint,
+            lint=lint,
             backend=self.backend.name,
             model=self.backend.model,
             revisions=drafted.revisions,
-            usage=drafted.usage,
+            usage=usage,
             prompt_version=self.prompts.version,
             notes=drafted.notes,
         )
@@ -221,3 +230,28 @@ class Assistant:
         return self.audit.query(
             agent=agent, category=category, decision=decision, since=since, until=until, limit=limit
         )
+
+
+def _with_judgement(
+    report: LintReport, reply: str, judgement: Judgement, redaction: Redaction
+) -> LintReport:
+    """The judge's findings beside the linter's, one per span and category: where the linter
+    already caught a sentence's category, the judge's opinion of it is not repeated."""
+    restored = judgement.model_copy(
+        update={
+            "findings": [
+                j.model_copy(update={"sentence": redaction.restore(j.sentence)})
+                for j in judgement.findings
+            ]
+        }
+    )
+    added = [
+        f
+        for f in judge_findings(reply, restored)
+        if not any(
+            k.category == f.category and k.start < f.end and f.start < k.end
+            for k in report.findings
+        )
+    ]
+    findings = sorted([*report.findings, *added], key=lambda f: (f.start, f.end, f.rule))
+    return report.model_copy(update={"findings": findings})

@@ -255,3 +255,131 @@ def _first_chars(items: Sequence[tuple[Any, Any]]) -> set[str] | None:
     if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
         return _first_chars(list(av[2]))
     return None
+
+
+# Spellings a rule's words may take: a contraction and its spelt-out form ("aren't" / "are not"),
+# and an adverb on either side of its participle ("clearly stated" / "stated clearly").
+_BEFORE = r"(?:(?<=\\b)|(?<![A-Za-z']))"
+_AFTER = r"(?![A-Za-z'])"
+_NOT_VERBS = "are|is|was|were|do|does|did|have|has|had|could|would|should|must|need"
+_PRONOUN_FORMS = [
+    ("we|you|they", "are", "re"),
+    ("it|that|there|what|here", "is", "s"),
+    ("i|we|you|they", "have", "ve"),
+    ("i|we|you|they|it", "will", "ll"),
+    ("i", "am", "m"),
+]
+_VARIANT = re.compile(
+    _BEFORE
+    + r"(?:"
+    + "".join(
+        rf"(?P<q{k}>(?:{who}) {'won' if full == 'will' else full}n't)|"
+        for k, (who, full, _) in enumerate(_PRONOUN_FORMS)
+        if full != "am"
+    )
+    + rf"(?P<v>{_NOT_VERBS})(?: not|n't)"
+    + r"|(?P<can>can't|cannot|can not)"
+    + r"|(?P<wont>won't|will not)"
+    + "".join(
+        rf"|(?P<p{k}>(?:{who})(?: {full}|'{short})(?P<n{k}> not)?)"
+        for k, (who, full, short) in enumerate(_PRONOUN_FORMS)
+    )
+    + r"|(?P<adv>clearly|explicitly|plainly) (?P<part>stated|mentioned|shown|listed|written|displayed|explained)"
+    + r"|(?P<part2>stated|mentioned|shown|listed|written|displayed|explained) (?P<adv2>clearly|explicitly|plainly)"
+    + r")"
+    + _AFTER
+)
+
+
+def _variant(m: re.Match[str]) -> str:
+    for k, (_, full, short) in enumerate(_PRONOUN_FORMS):
+        contracted = m.groupdict().get(f"q{k}")
+        if contracted:
+            return _negated(contracted.split(" ")[0], full, short)
+    if m["v"]:
+        return f"(?:{m['v']} not|{m['v']}n't)"
+    if m["can"]:
+        return "(?:can't|cannot|can not)"
+    if m["wont"]:
+        return "(?:won't|will not)"
+    for k, (_, full, short) in enumerate(_PRONOUN_FORMS):
+        found = m[f"p{k}"]
+        if found:
+            who = re.split(r" |'", found)[0]
+            if m[f"n{k}"]:
+                return _negated(who, full, short)
+            return f"(?:{who} {full}|{who}'{short})"
+    adverb, participle = (m["adv"], m["part"]) if m["adv"] else (m["adv2"], m["part2"])
+    return f"(?:{adverb} {participle}|{participle} {adverb})"
+
+
+def _negated(who: str, full: str, short: str) -> str:
+    """Every spelling of "we are not": we are not, we're not, we aren't (won't for will)."""
+    forms = [f"{who} {full} not", f"{who}'{short} not"]
+    if full == "will":
+        forms.append(f"{who} won't")
+    elif full != "am":
+        forms.append(f"{who} {full}n't")
+    return "(?:" + "|".join(forms) + ")"
+
+
+# An optional group of adverbs before a group of words: "(?:clearly |plainly )?(?:stated|shown)".
+_ADVERB_FIRST = re.compile(r"\(\?:((?:[a-z]+ \|)*[a-z]+ )\)\?\(\?:([a-z|]+)\)")
+
+
+def _either_order(m: re.Match[str]) -> str:
+    adverbs = [a.strip() for a in m[1].split(" |")]
+    if not all(a.isalpha() and a.endswith(("ly", "ady")) for a in adverbs):
+        return m[0]  # only adverbs ("clearly", "already") go either side
+    after = "|".join(adverbs)
+    return f"(?:{m[0]}|(?:{m[2]}) (?:{after}))"
+
+
+def spelling_variants(source: str) -> str:
+    """`source` matching its words' other spellings too: every contraction as its spelt-out form
+    and back, and an adverb after its word as well as before ("clearly stated", "stated
+    clearly"). Texts are matched with straight apostrophes (the linter straightens curly ones)."""
+    return _ADVERB_FIRST.sub(_either_order, _VARIANT.sub(_variant, source))
+
+
+_CONTRACTION = re.compile(
+    r"\b(?:(?P<can>can)'t|(?P<wo>wo)n't|(?P<neg>[a-z]+)n't|(?P<who>[a-z]+)'(?P<tail>re|ve|ll|m|d)"
+    r"|(?P<its>it|that|there|what|here|he|she)'s)\b",
+    re.IGNORECASE,
+)
+_TAILS = {"re": "are", "ve": "have", "ll": "will", "m": "am", "d": "would"}
+
+
+def _spelt(m: re.Match[str]) -> str:
+    if m["can"]:
+        return m["can"] + " not"
+    if m["wo"]:
+        return ("W" if m["wo"][0] == "W" else "w") + "ill not"
+    if m["neg"]:
+        return m["neg"] + " not"
+    if m["its"]:
+        return m["its"] + " is"
+    return f"{m['who']} {_TAILS[m['tail'].lower()]}"
+
+
+def spelt_out(text: str) -> tuple[str, list[int]] | None:
+    """`text` with its contractions spelt out ("aren't" as "are not"), and where each character
+    of the result stood in `text` (one entry more, for the end); None when it has none."""
+    if "'" not in text:
+        return None
+    parts: list[str] = []
+    where: list[int] = []
+    last = 0
+    for m in _CONTRACTION.finditer(text):
+        parts.append(text[last : m.start()])
+        where.extend(range(last, m.start()))
+        spelt = _spelt(m)
+        parts.append(spelt)
+        # A match maps to its own start; its last character to its end, so spans close right.
+        where.extend([m.start()] * (len(spelt) - 1) + [m.end() - 1])
+        last = m.end()
+    if not parts:
+        return None
+    parts.append(text[last:])
+    where.extend(range(last, len(text) + 1))
+    return "".join(parts), where

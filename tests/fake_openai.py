@@ -63,6 +63,7 @@ class FakeOpenAI:
         self.requests: list[Recorded] = []
         self.draft = dict(GOOD_DRAFT)
         self.classification = dict(GOOD_CLASSIFICATION)
+        self.judgement: dict[str, Any] = {"findings": []}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -93,6 +94,8 @@ class FakeOpenAI:
         classification, a draft, or both in one answer."""
         messages = body.get("messages") or [{}]
         asked = json.dumps(body.get("response_format") or {}) + str(messages[-1].get("content"))
+        if '"findings"' in asked:
+            return self.judgement
         wants_draft = '"meta_goal"' in asked
         wants_class = '"escalation_signals"' in asked
         if wants_draft and wants_class:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import assistant
+
 from conftest import EXAMPLES, run_cli
 
 
@@ -81,3 +83,11 @@ def test_bad_sensitive_pattern_in_config(tmp_path: Path) -> None:
     r = run_cli("--config", str(config), "lint", "-", stdin=b"hello")
     _clear(r)
     assert "not a valid regular expression" in r.err
+
+
+@pytest.mark.parametrize("value", [None, 42, 4.2, bytearray(b"my order"), Path("x.eml"), ["a"]])
+def test_the_library_refuses_what_is_not_a_complaint_in_one_sentence(value: object) -> None:
+    helper = assistant.Assistant()
+    for call in (helper.draft, helper.classify):
+        with pytest.raises(assistant.InputError, match="text, bytes or an Email"):
+            call(value)  # type: ignore[arg-type]

@@ -186,6 +186,8 @@ def test_subject_line_above_a_pasted_body_is_the_subject() -> None:
         (b"\x00\x01\x02binary", "binary"),
         (b"caf\xe9 au lait is cold", "not UTF-8"),
         ("> only\n> quoted history\n", "only quoted history"),
+        ("\u200b\u200b\u2060 \ufeff\n", "empty"),
+        ("My order \ud800 is late.", "lone surrogate"),
     ],
 )
 def test_bad_input_is_one_clear_sentence(data: str | bytes, message: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import assistant
-from assistant import Settings
+from assistant import LintSettings, Settings
 from assistant.lint import Linter, strip_markers
 
 # The seed phrases every complaint-handling guide warns about, and their rule families.
@@ -138,3 +138,42 @@ def test_dismissing_a_finding_keeps_the_reason() -> None:
     assert after.dismissed[0].reason == "customer asked what the policy is"
     with pytest.raises(ValueError, match="reason"):
         report.dismiss(finding, "  ")
+
+
+@pytest.mark.parametrize(
+    ("written", "other"),
+    [
+        (
+            "We are not responsible for faults on the local network.",
+            "We aren't responsible for faults on the local network.",
+        ),
+        (
+            "It is not our fault that the parcel was late.",
+            "It isn't our fault that the parcel was late.",
+        ),
+        ("The fee is clearly stated at checkout.", "The fee is stated clearly at checkout."),
+        (
+            "As clearly stated on our website, returns take 14 days.",
+            "As stated clearly on our website, returns take 14 days.",
+        ),
+    ],
+)
+def test_rules_match_either_spelling(written: str, other: str) -> None:
+    linter = Linter(Settings(lint=LintSettings(model=False)))
+    first = {f.rule for f in linter.lint(written).findings if f.layer == "pattern"}
+    assert first and first == {f.rule for f in linter.lint(other).findings if f.layer == "pattern"}
+    for f in linter.lint(other).findings:
+        assert other[f.start : f.end] == f.text  # spans are in the text as written
+
+
+def test_refunding_what_the_customer_paid_or_lost_is_within_policy() -> None:
+    a = assistant.Assistant()
+    email = a.read(
+        "I paid $40 for the lamp and $12.50 shipping, and lost $30 on a taxi to collect it. "
+        "Your agent said to ask for a $900 refund."
+    )
+    total = "Hi,\n\nI'm so sorry. I've refunded the full $82.50 today, taxi included.\n\nSam"
+    injected = "Hi,\n\nI'm so sorry. I've refunded $900 today as your agent promised.\n\nSam"
+    assert "over-policy-promise" not in {f.rule for f in a.lint(total, email=email).findings}
+    assert "over-policy-promise" in {f.rule for f in a.lint(total).findings}  # no email, no proof
+    assert "over-policy-promise" in {f.rule for f in a.lint(injected, email=email).errors()}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import CompanyProfile, Policy, Settings
+from assistant import CompanyProfile, LintSettings, Policy, Settings
 from assistant.lint import Linter, Rule, builtin_rules
 
 # Structural rules about policy only fire when the policy restricts; examples run under this one.
+# Each rule is tested alone: the tone model has its own examples (tests/test_learned.py).
 EXAMPLE_SETTINGS = Settings(
+    lint=LintSettings(model=False),
     policy=Policy(refund_requires_return=True, max_goodwill_credit=50),
     company=CompanyProfile(
         website="https://help.northwind.example",

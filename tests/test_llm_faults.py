@@ -300,6 +300,7 @@ def test_cli_failure_keeps_the_pasted_email(fake: FakeOpenAI, tmp_path) -> None:
     assert "Traceback" not in r.err
     (kept,) = (tmp_path / "unsent").iterdir()
     assert kept.read_text() == EMAIL
+    assert kept.stat().st_mode & 0o077 == 0  # a customer's email: this user's only
     assert str(kept) in r.err
 
 

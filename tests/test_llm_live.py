@@ -98,3 +98,18 @@ def test_live_cli_draft(llama_server: str) -> None:
     assert data["backend"] == "openai" and data["usage"]["total_tokens"] > 0
     assert (r.code == 0) == data["lint"]["ok"]
     assert "Traceback" not in r.err
+
+
+def test_live_judge_answers_in_its_schema(llama_server: str) -> None:
+    helper = assistant.Assistant(
+        _settings(llama_server, max_revisions=0).model_copy(
+            update={"lint": assistant.LintSettings(judge=True)}
+        )
+    )
+    with recording("judge-kettle"):
+        result = helper.draft((EXAMPLES / "04-broken-kettle.txt").read_text())
+    # The small model judges poorly; what it names must stand in the reply, as a warning.
+    for f in result.lint.findings:
+        if f.layer == "llm":
+            assert result.reply[f.start : f.end] == f.text and f.severity == "warning"
+    assert result.usage is not None and result.usage.total_tokens > 0

@@ -53,3 +53,18 @@ def test_replayed_draft_counts_every_token_and_revision() -> None:
     assert result.revisions == len(answered) - 1
     assert result.classification.backend == "openai"
     assert result.model == LIVE_MODEL and len(requests) == len(tape)
+
+
+def test_replayed_judge_call_follows_the_draft() -> None:
+    settings = live_settings(BASE_URL, max_revisions=0).model_copy(
+        update={"lint": assistant.LintSettings(judge=True)}
+    )
+    helper = assistant.Assistant(settings)
+    with cassette("judge-kettle", "none") as tape:
+        result = helper.draft((EXAMPLES / "04-broken-kettle.txt").read_text())
+    assert tape.all_played
+    bodies = [r.body.decode() if isinstance(r.body, bytes) else str(r.body) for r in tape.requests]
+    assert "<reply>" in bodies[-1]  # the judge is the last call, and it reads the reply
+    for f in result.lint.findings:
+        if f.layer == "llm":
+            assert result.reply[f.start : f.end] == f.text

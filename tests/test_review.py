@@ -243,3 +243,14 @@ def test_kill_mid_write_leaves_a_consistent_database(tmp_path: Path) -> None:
     # Whatever was in flight is either whole or absent: every row parses, no half-written record.
     raw = sqlite3.connect(db).execute("SELECT COUNT(*) FROM records").fetchone()[0]
     assert raw == len(stored) >= len(acknowledged)
+
+
+def test_files_holding_customer_data_are_this_users_only(tmp_path: Path) -> None:
+    env = {
+        "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
+        "ASSISTANT_AUDIT_DB": str(tmp_path / "a.sqlite3"),
+    }
+    r = run_cli("draft", "--approve", str(EXAMPLES / "04-broken-kettle.txt"), env=env)
+    assert r.code == 0, r.err
+    for path in tmp_path.glob("a.sqlite3*"):
+        assert path.stat().st_mode & 0o077 == 0, path

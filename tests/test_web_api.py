@@ -20,7 +20,7 @@ BAD = "Our records show it was delivered, so there is nothing we can do."
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
     helper = assistant.Assistant(Settings(audit_db=tmp_path / "audit.sqlite3", agent="web"))
-    return TestClient(create_app(helper))
+    return TestClient(create_app(helper), base_url="http://127.0.0.1:8000")
 
 
 def _draft(client: TestClient) -> dict:  # type: ignore[type-arg]
@@ -97,9 +97,9 @@ def test_errors_are_clear_status_codes(client: TestClient, tmp_path: Path) -> No
             "llm": {"base_url": "http://127.0.0.1:9/v1", "max_attempts": 1},
         }
     )
-    down = TestClient(create_app(assistant.Assistant(offline_llm))).post(
-        "/api/draft", json={"email": "My order is late."}
-    )
+    down = TestClient(
+        create_app(assistant.Assistant(offline_llm)), base_url="http://127.0.0.1:8000"
+    ).post("/api/draft", json={"email": "My order is late."})
     assert down.status_code == 503 and "Cannot reach the LLM endpoint" in down.json()["error"]
 
 
@@ -130,9 +130,9 @@ def test_each_model_failure_has_its_own_status(
                 },
             }
         )
-        answer = TestClient(create_app(assistant.Assistant(settings))).post(
-            "/api/draft", json={"email": "My order is late."}
-        )
+        answer = TestClient(
+            create_app(assistant.Assistant(settings)), base_url="http://127.0.0.1:8000"
+        ).post("/api/draft", json={"email": "My order is late."})
     assert answer.status_code == status and words in answer.json()["error"]
 
 
@@ -152,7 +152,7 @@ def test_token_required_beyond_loopback(tmp_path: Path) -> None:
     token = access_token("0.0.0.0", None)
     assert token and access_token("0.0.0.0", "configured") == "configured"
     helper = assistant.Assistant(Settings(audit_db=tmp_path / "a.sqlite3"))
-    client = TestClient(create_app(helper, token=token))
+    client = TestClient(create_app(helper, token=token), base_url="http://127.0.0.1:8000")
     assert client.post("/api/lint", json={"text": "hi"}).status_code == 401
     assert client.get("/").status_code == 401
     assert (
@@ -231,4 +231,52 @@ def test_serve_command_serves_the_page_and_the_api(tmp_path: Path) -> None:
 
 def test_every_loopback_address_is_loopback() -> None:
     assert access_token("127.0.0.2", None) is None and access_token("localhost", None) is None
-    assert access_token("192.168.1.5", None) is not None
+    assert access_token("::1", None) is None
+    # Names that merely start like loopback resolve wherever their owner likes: a token.
+    for host in ("192.168.1.5", "127.attacker.example", "127.0.0.1.nip.io", "localhost.example"):
+        assert access_token(host, None) is not None, host
+
+
+def test_redaction_treats_only_loopback_addresses_as_this_machine() -> None:
+    from assistant.loopback import is_loopback_url
+
+    assert is_loopback_url("http://127.0.0.1:8080/v1") and is_loopback_url("http://[::1]:8080/v1")
+    assert not is_loopback_url("http://127.0.0.1.nip.io/v1")
+    assert not is_loopback_url("https://127.attacker.example/v1")
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("127.0.0.1:8000", True),
+        ("localhost:8000", True),
+        ("[::1]:8000", True),
+        ("attacker.example", False),
+        ("127.0.0.1.nip.io:8000", False),
+        ("127.attacker.example", False),
+    ],
+)
+def test_on_loopback_only_this_machines_names_are_answered(
+    client: TestClient, host: str, allowed: bool
+) -> None:
+    answer = client.get("/api/history", headers={"Host": host})
+    assert (answer.status_code == 200) is allowed
+    if not allowed:
+        assert answer.status_code == 403 and "answers only to" in answer.json()["error"]
+
+
+def test_configured_names_are_answered_too(tmp_path: Path) -> None:
+    settings = Settings(audit_db=tmp_path / "a.sqlite3", web_hosts=["assistant.internal"])
+    client = TestClient(create_app(assistant.Assistant(settings)), base_url="http://127.0.0.1:8000")
+    assert (
+        client.get("/api/history", headers={"Host": "assistant.internal:8000"}).status_code == 200
+    )
+    assert client.get("/api/history", headers={"Host": "other.internal"}).status_code == 403
+
+
+def test_a_post_from_another_sites_page_is_refused(client: TestClient) -> None:
+    body = {"text": "I'm sorry; I've refunded you today."}
+    same = client.post("/api/lint", json=body, headers={"Origin": "http://127.0.0.1:8000"})
+    other = client.post("/api/lint", json=body, headers={"Origin": "http://attacker.example"})
+    assert same.status_code == 200
+    assert other.status_code == 403 and "another site" in other.json()["error"]

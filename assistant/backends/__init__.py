@@ -17,6 +17,7 @@ from ..models import Classification, Drafted, Email, LintReport
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..lint.judge import Judgement
     from ..llm import Limiter, StreamSink
     from ..prompts import Prompts
 
@@ -46,6 +47,9 @@ class Backend(Protocol):
         lint: Lint,
         stream: StreamSink | None = None,
     ) -> Drafted: ...
+
+    async def judge(self, email: Email, reply: str) -> Judgement | None:
+        """The LLM judge's reading of a reply (`[lint] judge`); None from a backend without one."""
 
     def limit(self, limiter: Limiter | None) -> None:
         """Hold every request to a rate (batch runs); a backend with no server ignores it."""

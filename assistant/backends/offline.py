@@ -12,6 +12,7 @@ from . import Lint
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..lint.judge import Judgement
     from ..llm import Limiter, StreamSink
     from ..prompts import Prompts
 
@@ -44,6 +45,9 @@ class OfflineBackend:
             lint=lint(reply),
             notes=offline_notes(classification),
         )
+
+    async def judge(self, email: Email, reply: str) -> Judgement | None:
+        return None  # no model to ask
 
     def limit(self, limiter: Limiter | None) -> None:
         return None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..classify.llm import aclassify_llm
 from ..draft.llm import adraft_llm
+from ..lint.judge import Judgement
 from ..llm import Exchange, LLMClient, endpoint_name
 from ..models import Classification, Drafted, Email
 from . import Lint
@@ -76,6 +77,22 @@ class OpenAIBackend:
             classify=together,
         )
         return drafted.model_copy(update={"usage": exchange.usage})
+
+    async def judge(self, email: Email, reply: str) -> Judgement | None:
+        text = "\n".join(filter(None, [email.subject, email.body]))
+        messages = [
+            {
+                "role": "system",
+                "content": self.prompts.render("judge.md.j2", company=self.settings.company),
+            },
+            {
+                "role": "user",
+                "content": self.prompts.render("judge_user.md.j2", email=text, reply=reply),
+            },
+        ]
+        exchange = Exchange()
+        judgement = await self.client.astructured(messages, Judgement, exchange=exchange)
+        return judgement.model_copy(update={"usage": exchange.usage})
 
     def limit(self, limiter: Limiter | None) -> None:
         self.client.limiter = limiter

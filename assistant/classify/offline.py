@@ -1,4 +1,10 @@
-"""The offline classifier: weighted cue lexicons (cues.toml), deterministic, explainable, fast."""
+"""The offline classifier: weighted cue lexicons (cues.toml) and the learned complaint model
+(assistant/learned), deterministic and explainable.
+
+The hand cues decide where they fire (a chargeback phrase is a chargeback threat); where no
+category cue fires, the learned model's category stands instead of `other`, and its signals above
+an even chance join the cues'. Either way the cues say which decided, and `confidence` is the
+learned model's probability for the category given."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from ..learned import complaint_model
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 from ..textmatch import Prefilter, WordRegex, caseless_safe
 
@@ -35,6 +42,10 @@ _NOT_SHOUTING = {
     "FAQ",
     "BBB",
 }
+# A learned signal joins the hand cues' only above an even chance: its cross-validated precision on
+# the training corpus is modest at lower thresholds (docs/models.md).
+_LEARNED_SIGNAL = 0.5
+_NO_MODEL: dict[str, dict[str, float]] = {"category": {}, "signals": {}}
 _NEGATIVE_SIGNALS = {Signal.chargeback_threat, Signal.legal_threat, Signal.public_review_threat}
 
 
@@ -121,7 +132,8 @@ def _hits(patterns: list[CuePattern], text: Text) -> list[str]:
     return [text.original[a:b] for p in patterns for a, b in p.spans(text)]
 
 
-def classify(email: Email) -> Classification:
+def classify(email: Email, *, use_model: bool = True) -> Classification:
+    """`use_model=False` gives the hand cues alone (for measuring each layer)."""
     lex = lexicon()
     text = lex.read("\n".join(filter(None, [email.subject, email.body])))
     cues: list[Cue] = []
@@ -138,12 +150,22 @@ def classify(email: Email) -> Classification:
     category = best if scores.get(best, 0.0) >= lex.min_score else Category.other
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
+    model = complaint_model().predict(text.original) if use_model else _NO_MODEL
+    if use_model and not scores:
+        guess = Category(max(model["category"], key=model["category"].__getitem__))
+        if guess is not Category.other:
+            category = guess
+            chance = model["category"][guess.value]
+            cues.append(Cue(label=guess.value, text=f"(learned model, {chance:.0%})"))
 
     signals: list[Signal] = []
     for signal, signal_patterns in lex.signals.items():
         found_signal = _hits(signal_patterns, text)
         if signal is Signal.repeat_contact and email.quoted:
             found_signal.append("(replying to an earlier thread)")
+        chance = model["signals"].get(signal.value, 0.0)
+        if not found_signal and chance >= _LEARNED_SIGNAL:
+            found_signal.append(f"(learned model, {chance:.0%})")
         if found_signal:
             signals.append(signal)
             cues.extend(Cue(label=signal.value, text=t) for t in dict.fromkeys(found_signal))
@@ -162,6 +184,8 @@ def classify(email: Email) -> Classification:
         facts=email.facts,
         cues=cues,
         backend="offline",
+        confidence=model["category"].get(category.value, 1.0),
+        signal_confidence={Signal(k): v for k, v in model["signals"].items()},
     )
 
 

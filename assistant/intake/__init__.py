@@ -6,6 +6,8 @@ from __future__ import annotations
 import binascii
 import email
 import re
+import stat
+import sys
 from collections.abc import Iterator
 from email.message import Message
 from email.utils import parseaddr
@@ -18,6 +20,8 @@ from .facts import extract_facts
 from .html import html_to_text, looks_like_html
 
 DEFAULT_MAX_BYTES = 2_000_000
+# Characters that show nothing: an email of only these is as empty as one of spaces.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _HEADER_BLOCK = re.compile(r"\A(?:[A-Za-z][A-Za-z0-9-]*:[^\n]*\n(?:[ \t][^\n]*\n)*){2,}\n")
 _SUBJECT_LINE = re.compile(r"Subject:[ \t]*([^\n]*)\n", re.I)
 _MAIL_HEADERS = re.compile(r"^(?:from|subject|to|date|message-id|mime-version):", re.I | re.M)
@@ -44,18 +48,41 @@ def check_size(size: int, max_bytes: int, what: str = "The input") -> None:
         )
 
 
-def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Email:
-    path = Path(path)
+def read_bytes(source: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """A file's bytes, or standard input's for "-", never more than `max_bytes`: only regular
+    files are opened (a folder, FIFO, device or socket is refused at once), and a read stops one
+    byte past the limit, so /dev/zero on stdin ends in an error, not a full memory."""
+    if str(source) == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        _within(data, max_bytes, "Standard input")
+        return data
+    path = Path(source)
     try:
-        size = path.stat().st_size
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{path} is a folder, not a file.")
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path} is not a regular file (a pipe, device or socket).")
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError(f"{path} does not exist.") from None
     except OSError as exc:
-        raise InputError(f"{path} cannot be read: {exc.strerror}.") from None
-    if path.is_dir():
-        raise InputError(f"{path} is a folder, not an email file.")
-    check_size(size, max_bytes, str(path))
-    data = path.read_bytes()
+        raise InputError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    _within(data, max_bytes, str(path))
+    return data
+
+
+def _within(data: bytes, max_bytes: int, what: str) -> None:
+    if len(data) > max_bytes:
+        raise InputError(
+            f"{what} is over the {max_bytes:,}-byte limit (max_input_bytes in the config)."
+        )
+
+
+def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Email:
+    path = Path(path)
+    data = read_bytes(path, max_bytes=max_bytes)
     if path.suffix.lower() == ".eml":
         if b"\x00" in data[:65536]:
             raise InputError(f"{path} looks like a binary file, not an email.")
@@ -71,8 +98,14 @@ def parse(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Email:
             return parse_eml(text)
         text = decode(text, max_bytes=max_bytes)
     check_size(len(text.encode("utf-8", "surrogatepass")), max_bytes)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"The input is not valid Unicode text (character {exc.start} is a lone surrogate)."
+        ) from None
     text = text.replace("\r\n", "\n").replace("\x00", "")
-    if not text.strip():
+    if not _INVISIBLE.sub("", text).strip():
         raise InputError("The input is empty: paste the customer's email or give a file.")
     head = _HEADER_BLOCK.match(text.lstrip("\n"))
     if head and _MAIL_HEADERS.search(head.group(0)):
@@ -206,7 +239,7 @@ def _build(
         body, was_html = html_to_text(body), True
     cleaned = clean_body(body)
     text = cleaned.body
-    if not text.strip():
+    if not _INVISIBLE.sub("", text).strip():
         forwarded = _forwarded_original(cleaned.quoted)
         if forwarded is not None:
             # An agent forwarded the customer's email: the forwarded message is the complaint,

@@ -301,7 +301,8 @@ MONEY = re.compile(
 )
 _PAID = re.compile(
     r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
-    r"purchased|overcharged|total|worth|fee)\b",
+    r"purchased|overcharged|total|worth|fee|fees|lost|owed|deducted|debited|taken|withdrawn|"
+    r"out of pocket|cost me)\b",
     re.I,
 )
 # A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
@@ -313,8 +314,9 @@ def money_value(match: re.Match[str]) -> float:
 
 
 def amounts_in(text: str) -> frozenset[float]:
-    """Amounts the customer says they paid or were charged: refunding those is within policy.
-    Any other amount in an email (an injected "authorise a $5,000 refund") allows nothing."""
+    """Amounts the customer says they paid, were charged or lost, and their sum: refunding those
+    is within policy. Any other amount in an email (an injected "authorise a $5,000 refund")
+    allows nothing."""
     ends = [m.start() for m in _SENTENCE_END.finditer(text)]
     allowed = set()
     for m in MONEY.finditer(text):
@@ -323,4 +325,6 @@ def amounts_in(text: str) -> frozenset[float]:
         end = ends[bisect.bisect_left(ends, m.end())] if ends and ends[-1] >= m.end() else len(text)
         if _PAID.search(text, begin, end):
             allowed.add(money_value(m))
+    if len(allowed) > 1:
+        allowed.add(round(sum(allowed), 2))
     return frozenset(allowed)

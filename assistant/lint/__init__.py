@@ -9,15 +9,16 @@ from typing import Literal
 
 from ..config import Settings
 from ..models import Finding, LintReport
-from ..textmatch import Prefilter
+from ..textmatch import Prefilter, spelt_out
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import semantic_layer
 from .structure import CHECKS, Situation
+from .tone import tone_hits
 
 __all__ = ["Linter", "Rule", "Situation", "builtin_rules", "strip_markers"]
 
-Layer = Literal["pattern", "structure", "semantic"]
+Layer = Literal["pattern", "structure", "semantic", "model", "llm"]
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 # Curly apostrophes become straight ones so rules need one spelling; same length, same offsets.
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
@@ -46,26 +47,53 @@ class Linter:
             else None
         )
 
-    def lint(self, text: str, *, allowed_amounts: frozenset[float] = frozenset()) -> LintReport:
+    def lint(
+        self,
+        text: str,
+        *,
+        allowed_amounts: frozenset[float] = frozenset(),
+        email: str | None = None,
+    ) -> LintReport:
+        """`email` is the customer's message the reply answers: the tone model reads each
+        sentence beside it, so a reply that contradicts or doubts the customer is seen."""
         normal = text.translate(_APOSTROPHES)
         lowered = normal.lower()
         # A few characters change length when lowered; then offsets would drift, so match as is.
         same_length = len(lowered) == len(normal)
         ctx = Context(normal, lowered if same_length else None)
         found: list[Finding] = []
-        for index in self._prefilter.candidates(lowered):
-            pattern = self._patterns[index]
-            rule = pattern.rule
-            for start, end in pattern.spans(normal, lowered if same_length else None):
-                if start == end or ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start):
-                    continue
-                if self._excepted(self._compiled[rule.id], ctx, start, end):
-                    continue
-                found.append(
-                    self._finding(rule, text, ctx, start, end, pattern.suggestion, "pattern")
-                )
+        seen: set[tuple[str, int, int]] = set()
+        # The text as written, then with its contractions spelt out ("aren't" as "are not"), so
+        # a rule's words match in either spelling; spans map back to the text as written.
+        readings: list[tuple[str, str | None, list[int] | None]] = [
+            (normal, lowered if same_length else None, None)
+        ]
+        spelt = spelt_out(normal)
+        if spelt is not None:
+            readings.append((spelt[0], spelt[0].lower(), spelt[1]))
+        for reading, reading_lowered, where in readings:
+            for index in self._prefilter.candidates(reading_lowered or reading.lower()):
+                pattern = self._patterns[index]
+                rule = pattern.rule
+                for start, end in pattern.spans(reading, reading_lowered):
+                    if start == end:
+                        continue
+                    if where is not None:
+                        start, end = where[start], where[end - 1] + 1
+                    if (rule.id, start, end) in seen:
+                        continue
+                    seen.add((rule.id, start, end))
+                    if ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start):
+                        continue
+                    if self._excepted(self._compiled[rule.id], ctx, start, end):
+                        continue
+                    found.append(
+                        self._finding(rule, text, ctx, start, end, pattern.suggestion, "pattern")
+                    )
         if self.semantic is not None:
             found.extend(self._semantic_findings(text, ctx, found))
+        if self.settings.lint.model:
+            found.extend(self._model_findings(text, ctx, email, found))
         situation = (
             replace(self._situation, allowed_amounts=allowed_amounts)
             if allowed_amounts
@@ -78,6 +106,37 @@ class Linter:
                         self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
                     )
         return LintReport(findings=_dedupe(found))
+
+    def _model_findings(
+        self, text: str, ctx: Context, email: str | None, found: list[Finding]
+    ) -> list[Finding]:
+        # Rules and model combine, one finding per span: where a rule already caught a sentence's
+        # category, its precise finding stands and the model's is not added.
+        covered = [(f.category, f.start, f.end) for f in found]
+        findings = []
+        for hit in tone_hits(ctx, email, self._ignored):
+            family = hit.family
+            if ctx.is_suppressed(family.id, hit.start) or any(
+                c == family.category and s < hit.end and hit.start < e for c, s, e in covered
+            ):
+                continue
+            line, column = ctx.line_col(hit.start)
+            findings.append(
+                Finding(
+                    rule=family.id,
+                    category=family.category,
+                    severity=self._severity.get(family.id, hit.severity),
+                    start=hit.start,
+                    end=hit.end,
+                    text=text[hit.start : hit.end],
+                    message=f"{family.message} (tone model: {hit.probability:.0%})",
+                    suggestion=family.suggestion,
+                    layer="model",
+                    line=line,
+                    column=column,
+                )
+            )
+        return findings
 
     def _semantic_findings(self, text: str, ctx: Context, found: list[Finding]) -> list[Finding]:
         assert self.semantic is not None

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import RuleFileError
 from ..models import FindingCategory, Severity
-from ..textmatch import WordRegex, caseless_safe
+from ..textmatch import WordRegex, caseless_safe, spelling_variants
 from .structure import CHECKS
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -95,6 +95,7 @@ class CompiledPattern:
     __slots__ = ("_requires", "lowered", "regex", "rule", "second", "source", "suggestion")
 
     def __init__(self, rule: Rule, source: str, suggestion: str | None) -> None:
+        source = spelling_variants(source)
         self.rule = rule
         self.source = source
         self.suggestion = suggestion
@@ -104,13 +105,11 @@ class CompiledPattern:
         if rule.kind == "conditional":
             # Two fast searches, the second only inside the sentence where the first hit.
             assert rule.first and rule.second
-            self.regex = re.compile(rule.first, flags)
-            self.lowered: WordRegex | None = WordRegex(rule.first)
-            self.second = WordRegex(rule.second)
-            if (
-                not (caseless_safe(rule.first) and caseless_safe(rule.second))
-                or rule.case_sensitive
-            ):
+            first, second = spelling_variants(rule.first), spelling_variants(rule.second)
+            self.regex = re.compile(first, flags)
+            self.lowered: WordRegex | None = WordRegex(first)
+            self.second = WordRegex(second)
+            if not (caseless_safe(first) and caseless_safe(second)) or rule.case_sensitive:
                 raise RuleFileError(
                     f"rule {rule.id}: a conditional rule must be written in lowercase"
                 )
@@ -162,7 +161,7 @@ class CompiledRule:
         flags = 0 if rule.case_sensitive else re.IGNORECASE
         self.rule = rule
         self.patterns = [CompiledPattern(rule, src, sug) for src, sug in rule.expressions()]
-        self.exceptions = [re.compile(src, flags) for src in rule.exceptions]
+        self.exceptions = [re.compile(spelling_variants(src), flags) for src in rule.exceptions]
 
 
 def load_rule_file(name: str, text: str) -> list[Rule]:

@@ -8,6 +8,7 @@ usage is summed across attempts, and Retry-After is honoured.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import weakref
@@ -191,7 +192,7 @@ class LLMClient:
 
     def _request(self, call: _Call) -> dict[str, Any]:
         settings = self.settings
-        json_schema = call.schema.model_json_schema()
+        json_schema = _schema(call.schema)
         request: dict[str, Any] = {
             "model": settings.model,
             "messages": call.messages
@@ -320,6 +321,11 @@ class LLMClient:
                 status_code=status,
             )
         return BackendError(f"The LLM call to {where} failed: {_short(exc)}.")
+
+
+@functools.cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
 
 
 def _short(exc: BaseException) -> str:

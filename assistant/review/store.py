@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -134,6 +135,9 @@ class AuditLog:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Customer emails live here: created readable by this user only (SQLite gives its
+            # -wal and -shm files the database file's permissions).
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             # isolation_level=None: transactions are ours to open (BEGIN IMMEDIATE) and close.
             self.db = sqlite3.connect(
                 self.path, isolation_level=None, timeout=30, check_same_thread=False

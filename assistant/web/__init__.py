@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -87,16 +89,23 @@ class Guard:
     `BaseHTTPMiddleware` costs a task group and a memory stream on every request, and the page
     calls /api/lint on every pause in typing."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, token: str | None, limit: int, hosts: frozenset[str]
+    ) -> None:
         self.app = app
         self.token = token
         self.limit = limit
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        refusal = self._foreign(scope, headers)
+        if refusal is not None:
+            await JSONResponse({"error": refusal}, 403)(scope, receive, send)
+            return
         if self.token is not None and not scope["path"].startswith("/static/"):
             given = headers.get("authorization", "").removeprefix("Bearer ").strip()
             given = given or QueryParams(scope["query_string"]).get("token", "")
@@ -117,8 +126,36 @@ class Guard:
 
         await self.app(scope, receive, secured)
 
+    def _foreign(self, scope: Scope, headers: Headers) -> str | None:
+        """Why a request from another site's page is refused, or None. Without a token (bound to
+        loopback) only this machine's own names may be the Host: a page elsewhere that rebinds
+        its DNS name to 127.0.0.1 still sends its own name. A state-changing request from a page
+        must come from the same origin it is sent to."""
+        host = headers.get("host", "")
+        if self.token is None and _hostname(host) not in self.hosts:
+            return f"This server answers only to {', '.join(sorted(self.hosts))}, not {host!r}."
+        origin = headers.get("origin")
+        changes = scope["method"] not in ("GET", "HEAD", "OPTIONS")
+        if changes and origin and urlsplit(origin).netloc.lower() != host.lower():
+            return "Requests from another site's page are refused."
+        return None
 
-def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
+
+def _hostname(host: str) -> str:
+    """The name in a Host header, without its port."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def create_app(
+    assistant: Assistant, *, token: str | None = None, hosts: Iterable[str] = ()
+) -> FastAPI:
+    """`hosts`: names besides this machine's loopback ones that the page may be reached by."""
     app = FastAPI(
         title="Complaint reply assistant",
         description="Classify complaints, draft guideline-following replies, lint them, and record the agent's decision.",
@@ -127,7 +164,12 @@ def create_app(assistant: Assistant, *, token: str | None = None) -> FastAPI:
     reviews: dict[str, Review] = {}
     limit = assistant.settings.max_input_bytes * 2  # JSON escaping can double a pasted email
 
-    app.add_middleware(Guard, token=token, limit=limit)
+    app.add_middleware(
+        Guard,
+        token=token,
+        limit=limit,
+        hosts=LOOPBACK_NAMES | {h.lower() for h in (*hosts, *assistant.settings.web_hosts)},
+    )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,178 @@
+"""The features the shipped models read, the same at training and at run time: hashed word and
+character n-grams (scikit-learn's HashingVectorizer, so no vocabulary ships), and for a reply
+sentence, how it sits beside the customer's email (what it repeats of it, as a question or a
+denial: the shape of "Have you tried restarting it?" to someone who says they did)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+N_FEATURES = 2**18
+
+_CONTRACTIONS = [
+    (r"\bcan['’]t\b", "cannot"),
+    (r"\bwon['’]t\b", "will not"),
+    (r"\bshan['’]t\b", "shall not"),
+    (r"\b(\w+)n['’]t\b", r"\1 not"),
+    (r"\b(i|you|we|they|it|that|there|he|she|who|what)['’]re\b", r"\1 are"),
+    (r"\b(i|you|we|they|it|that|there|he|she|who|what)['’]ve\b", r"\1 have"),
+    (r"\b(i|you|we|they|it|that|there|he|she|who|what)['’]ll\b", r"\1 will"),
+    (r"\b(i|you|we|they|it|that|there|he|she|who|what)['’]d\b", r"\1 would"),
+    (r"\bi['’]m\b", "i am"),
+    (r"\b(it|that|there|he|she|what|who)['’]s\b", r"\1 is"),
+]
+_CONTRACTION_RES = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
+
+
+def normalise(text: str) -> str:
+    """Lowercase, curly quotes straight, contractions spelt out: "aren't" and "are not" alike."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    for pattern, replacement in _CONTRACTION_RES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans: runs of text up to . ! ? or a line break, trimmed of spaces."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start >= 3:
+            spans.append((start, end))
+    return spans
+
+
+@cache
+def _word() -> HashingVectorizer:
+    return HashingVectorizer(
+        n_features=N_FEATURES,
+        analyzer="word",
+        ngram_range=(1, 3),
+        token_pattern=r"(?u)\b\w[\w']*\b",
+        alternate_sign=False,
+        norm="l2",
+        lowercase=False,
+    )
+
+
+@cache
+def _char() -> HashingVectorizer:
+    return HashingVectorizer(
+        n_features=N_FEATURES,
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        alternate_sign=False,
+        norm="l2",
+        lowercase=False,
+    )
+
+
+_WORDS = re.compile(r"[a-z][a-z']+")
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+        "you",
+        "your",
+        "we",
+        "our",
+        "us",
+        "i",
+        "my",
+        "me",
+        "have",
+        "has",
+        "had",
+        "do",
+        "did",
+        "does",
+        "not",
+        "no",
+        "so",
+        "if",
+        "as",
+        "by",
+        "from",
+        "can",
+        "will",
+        "would",
+        "could",
+        "should",
+        "just",
+        "about",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "its",
+        "am",
+    ]
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|cannot|without)\b")
+_CONTEXT = 6
+
+
+def _context(sentence: str, email: str | None) -> list[float]:
+    if not email:
+        return [0.0] * _CONTEXT
+    words = {w for w in _WORDS.findall(sentence) if w not in _STOP}
+    theirs = {w for w in _WORDS.findall(email) if w not in _STOP}
+    overlap = len(words & theirs) / len(words) if words else 0.0
+    question = float(sentence.rstrip().endswith("?"))
+    negated = float(bool(_NEGATION.search(sentence)))
+    you = float(bool(re.search(r"\byou\b", sentence)))
+    return [1.0, overlap, overlap * question, overlap * negated, question * you, negated * you]
+
+
+def sentence_matrix(items: list[tuple[str, str | None]]) -> sp.csr_matrix:
+    """One row per (sentence, the email it answers or None)."""
+    texts = [normalise(s) for s, _ in items]
+    context = np.array(
+        [_context(t, normalise(e) if e else None) for t, (_, e) in zip(texts, items, strict=True)],
+        dtype=np.float64,
+    )
+    return sp.hstack(
+        [_word().transform(texts), _char().transform(texts), sp.csr_matrix(context)], format="csr"
+    )
+
+
+def text_matrix(texts: list[str]) -> sp.csr_matrix:
+    """One row per whole text (a complaint)."""
+    normal = [normalise(t) for t in texts]
+    return sp.hstack([_word().transform(normal), _char().transform(normal)], format="csr")

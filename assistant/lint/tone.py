@@ -1,0 +1,65 @@
+"""The tone layer: the learned tone model (assistant/learned) over each sentence of a reply, read
+beside the customer's email when the linter is given it. Its findings are ordinary findings with
+`layer: "model"`: the sentence's span, the family's message and better phrasing, and a severity
+from the model's probability (error only above the threshold whose precision on the training
+corpus, cross-validated, was at least 0.95)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..learned import sentences, tone_model
+from ..models import FindingCategory, Severity
+from .context import Context
+
+
+class Family(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    label: str
+    category: FindingCategory
+    message: str
+    suggestion: str
+    must_flag: list[str] = Field(min_length=1)
+    must_not_flag: list[str] = Field(min_length=1)
+
+
+@cache
+def families() -> tuple[Family, ...]:
+    data = tomllib.loads(files("assistant.lint").joinpath("tone.toml").read_text(encoding="utf-8"))
+    return tuple(Family.model_validate(f) for f in data["family"])
+
+
+@dataclass(frozen=True)
+class Hit:
+    family: Family
+    start: int
+    end: int
+    probability: float
+    severity: Severity
+
+
+def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
+    """Every sentence the model scores at or above a family's warning threshold."""
+    model = tone_model()
+    spans = [(a, b) for a, b in sentences(ctx.text) if not ctx.is_excluded(a, b)]
+    if not spans:
+        return []
+    scores = model.score([ctx.text[a:b] for a, b in spans], email)
+    hits = []
+    for family in families():
+        if family.id in ignored:
+            continue
+        column = model.labels.index(family.label)
+        cut = model.cutoffs[family.label]
+        for (start, end), p in zip(spans, scores[:, column], strict=True):
+            if p >= cut.warning:
+                severity: Severity = "error" if p >= cut.error else "warning"
+                hits.append(Hit(family, start, end, float(p), severity))
+    return hits
