@@ -228,6 +228,7 @@ def draft(
     remain.
     """
     assistant = _assistant(ctx, backend)
+    _output_path(out_file)
     email = _read_email(assistant, source, ctx)
     console = _console()
     scripted = approve or reply_file is not None or override_reason is not None
@@ -300,10 +301,31 @@ def _approve_scripted(
     _deliver(record.final_reply, out_file, None)
 
 
+def _output_path(path: str | None) -> None:
+    """Refuse an output file that cannot be written, before any work is done or recorded."""
+    if path is None:
+        return
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise InputError(f"{path} is a folder, not a file to write.")
+    if not folder.is_dir():
+        raise InputError(f"{path} cannot be written: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{path} cannot be written: the folder {folder} is not writable.")
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path} cannot be written: {exc.strerror or exc}.") from None
+
+
 def _deliver(reply: str, out_file: str | None, console: Console | None) -> None:
     """The approved reply, to a file or to stdout, ready for a mail client."""
     if out_file:
-        Path(out_file).write_text(reply + "\n", encoding="utf-8")
+        _write(out_file, reply + "\n")
         if console is not None:
             console.print(f"Reply written to {out_file}.")
     else:
@@ -452,6 +474,8 @@ def batch(
     """Draft every email in SOURCE (a folder of .eml/.txt files, an mbox file, or a JSONL file with
     id and text fields) into --out. Re-running with the same --out skips what is done."""
     assistant = _assistant(ctx, backend)
+    _output_path(out_file)
+    _output_path(report_file)
     started = time.perf_counter()
     with Progress(
         SpinnerColumn(),
@@ -654,10 +678,11 @@ def history_export(
     ctx: click.Context, query: dict[str, Any], fmt: str, out_file: str | None
 ) -> None:
     """Export decisions as JSON lines or CSV."""
+    _output_path(out_file)
     records = _assistant(ctx).history(**query)
     text = export(records, fmt)  # type: ignore[arg-type]
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
+        _write(out_file, text)
     else:
         click.echo(text, nl=False)
 

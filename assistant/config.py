@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
+import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import backends
@@ -92,15 +92,28 @@ def data_dir() -> Path:
     )
 
 
+def linear_pattern(pattern: str) -> Any:
+    """A configured regular expression, compiled with RE2: its matching time grows with the text
+    alone, so a pattern that would backtrack without end in Python's engine cannot hang a draft.
+    RE2 has no lookaround or backreferences; such a pattern is refused."""
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValueError(f"is not a pattern that runs in linear time ({reason})") from None
+
+
 class Settings(_Strict):
     @field_validator("sensitive_patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+                linear_pattern(pattern)
+            except ValueError as exc:
+                raise ValueError(f"{pattern!r} {exc}") from None
         return patterns
 
     @field_validator("backend")

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .config import linear_pattern
+
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
@@ -90,7 +92,7 @@ class Redaction:
 
 class Redactor:
     def __init__(self, sensitive: Iterable[str] = ()) -> None:
-        self._sensitive = [re.compile(p) for p in sensitive]
+        self._sensitive = [linear_pattern(p) for p in sensitive]
 
     def redact(self, text: str, redaction: Redaction) -> str:
         """`text` with customer data replaced by placeholders recorded in `redaction`."""

@@ -117,7 +117,11 @@ def main() -> None:
     print("on the training corpus, reply level (the model cross-validated, 5 folds):")
     for label in LABELS:
         parts = []
-        for name, key in (("rules", "rules_reply"), ("model", "cv_reply"), ("both", "cv_reply_with_rules")):
+        for name, key in (
+            ("rules", "rules_reply"),
+            ("model", "cv_reply"),
+            ("both", "cv_reply_with_rules"),
+        ):
             if key in meta[label]:
                 m = meta[label][key]
                 parts.append(f"{name} P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f}")

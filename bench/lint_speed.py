@@ -81,8 +81,28 @@ def main() -> None:
     )
     print(
         f"assistant: {ours:,.0f} replies/s  p50 {percentile(latencies, 0.5) * 1e6:.0f} µs  "
-        f"p99 {percentile(latencies, 0.99) * 1e6:.0f} µs"
+        f"p99 {percentile(latencies, 0.99) * 1e6:.0f} µs  (rules and the tone model)"
     )
+    kilobyte = [r for r in replies if 800 <= len(r) <= 1300] or [" ".join(replies[:5])[:1024]]
+    kb_latencies = []
+    for text in kilobyte * 20:
+        t0 = time.perf_counter()
+        linter.lint(text)
+        kb_latencies.append(time.perf_counter() - t0)
+    print(
+        f"replies of about 1 KB: p50 {percentile(kb_latencies, 0.5) * 1e3:.2f} ms  "
+        f"p99 {percentile(kb_latencies, 0.99) * 1e3:.2f} ms"
+    )
+    # Growth with size: the same text repeated to 1 KB, 100 KB and 2 MB (the input limit).
+    block = "\n\n".join(replies)
+    for size in (1_000, 100_000, 2_000_000):
+        text = (block * (size // len(block) + 1))[:size]
+        t0 = time.perf_counter()
+        linter.lint(text)
+        seconds = time.perf_counter() - t0
+        print(
+            f"one reply of {size:>9,} bytes: {seconds * 1e3:9.1f} ms ({seconds / size * 1e9:.0f} ns a byte)"
+        )
 
     try:
         from proselint.checks import __register__

@@ -82,7 +82,19 @@ def test_bad_sensitive_pattern_in_config(tmp_path: Path) -> None:
     config.write_text("sensitive_patterns = ['(unclosed']\n")
     r = run_cli("--config", str(config), "lint", "-", stdin=b"hello")
     _clear(r)
-    assert "not a valid regular expression" in r.err
+    assert "not a pattern that runs in linear time" in r.err
+
+
+def test_a_configured_pattern_that_would_backtrack_runs_in_linear_time() -> None:
+    # In Python's engine this pattern takes exponential time on a run of a's with no match.
+    from assistant.redact import Redaction, Redactor
+
+    redactor = Redactor([r"(a+)+$"])
+    text = "a" * 40 + "!"
+    assert redactor.redact(text, Redaction()) == text  # finishes, and finds nothing
+    refused = assistant.load_settings
+    with pytest.raises(assistant.ConfigError, match="linear time"):
+        refused(overrides={("sensitive_patterns",): ["(?<=order )\\d+"]})  # type: ignore[dict-item]
 
 
 @pytest.mark.parametrize("value", [None, 42, 4.2, bytearray(b"my order"), Path("x.eml"), ["a"]])
@@ -91,3 +103,28 @@ def test_the_library_refuses_what_is_not_a_complaint_in_one_sentence(value: obje
     for call in (helper.draft, helper.classify):
         with pytest.raises(assistant.InputError, match="text, bytes or an Email"):
             call(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (
+            "draft",
+            "--approve",
+            "--out",
+            "/no/such/folder/reply.txt",
+            str(EXAMPLES / "04-broken-kettle.txt"),
+        ),
+        ("history", "export", "--out", "/no/such/folder/h.jsonl"),
+        ("batch", str(EXAMPLES), "--out", "/no/such/folder/out.jsonl"),
+        ("batch", str(EXAMPLES), "--out", "OUT", "--report", "/no/such/folder/r.html"),
+    ],
+)
+def test_an_output_file_in_a_missing_folder_is_refused_before_anything_is_recorded(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    db = tmp_path / "audit.sqlite3"
+    args = tuple(str(tmp_path / "out.jsonl") if a == "OUT" else a for a in args)
+    r = run_cli(*args, env={"ASSISTANT_AUDIT_DB": str(db)})
+    assert r.code == 2 and "does not exist" in r.err and "Traceback" not in r.err
+    assert not assistant.Assistant(assistant.Settings(audit_db=db)).history()  # nothing recorded

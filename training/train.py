@@ -149,7 +149,9 @@ def train_tone(replies: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
             "positives": int(yk.sum()),
             "cv_reply": alone,
             "cv_reply_with_rules": cv,
-            "rules_reply": dict(zip(("precision", "recall", "f1"), map(float, rules_only[:3]), strict=True)),
+            "rules_reply": dict(
+                zip(("precision", "recall", "f1"), map(float, rules_only[:3]), strict=True)
+            ),
         }
         print(
             f"tone {label:<12} positives {int(yk.sum()):>4}/{len(yk):<5} reply-level F1: "
@@ -166,6 +168,19 @@ def _complaint_text(row: dict) -> str:
     return row["text"]
 
 
+def _rule_categories(complaints: list[dict]) -> list[str | None]:
+    """The category the hand cues give each complaint, or None where no category cue fires."""
+    from assistant.classify.offline import classify
+    from assistant.intake import parse
+
+    found: list[str | None] = []
+    for row in complaints:
+        c = classify(parse(row["text"]), use_model=False)
+        decided = any(cue.label == c.category.value for cue in c.cues)
+        found.append(c.category.value if decided else None)
+    return found
+
+
 def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
     x = text_matrix([_complaint_text(r) for r in complaints])
     arrays: dict[str, np.ndarray] = {}
@@ -176,11 +191,23 @@ def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dic
         "urgency": (list(URGENCY), [r["urgency"] for r in complaints]),
         "sentiment": (list(SENTIMENT), [r["sentiment"] for r in complaints]),
     }
+    rules = _rule_categories(complaints)
     for head, (classes, values) in heads.items():
         y = np.array([classes.index(v) for v in values])
         model = _model(2.0)
         oof = cross_val_predict(model, x, y, cv=folds)
         macro = f1_score(y, oof, average="macro")
+        if head == "category":
+            # As the assistant combines them: the hand cues where any fires, else the model.
+            said = np.array([classes.index(c) if c else -1 for c in rules])
+            combined = np.where(said >= 0, said, oof)
+            rules_alone = np.where(said >= 0, said, classes.index("other"))
+            meta["rules_macro_f1"] = float(f1_score(y, rules_alone, average="macro"))
+            meta["combined_cv_macro_f1"] = float(f1_score(y, combined, average="macro"))
+            print(
+                f"classify category   macro-F1: rules {meta['rules_macro_f1']:.2f}, "
+                f"model (cv) {macro:.2f}, both (cv) {meta['combined_cv_macro_f1']:.2f}"
+            )
         model.fit(x, y)
         full = np.zeros((len(classes), x.shape[1]), dtype=np.float32)
         intercept = np.full(len(classes), -30.0, dtype=np.float32)  # a class never seen: never

@@ -11,6 +11,7 @@ Kinds:
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -137,21 +138,26 @@ class CompiledPattern:
     def _conditional(self, normal: str, lowered: str | None) -> Iterator[tuple[int, int]]:
         assert self.second is not None and self.lowered is not None
         subject = lowered if lowered is not None else normal.lower()
+        breaks: list[int] | None = None
         for first in self.lowered.finditer(subject):
-            begin, finish = sentence_bounds(subject, first.start(), first.end())
+            if breaks is None:  # found once per text, so many hits in one long sentence stay linear
+                breaks = [m.start() for m in _BREAK.finditer(subject)]
+            begin, finish = sentence_bounds(breaks, len(subject), first.start(), first.end())
             second = self.second.search(subject, begin, finish)
             if second is not None:
                 yield min(first.start(), second.start()), max(first.end(), second.end())
 
 
-_BREAKS = ".!?\n"
+_BREAK = re.compile(r"[.!?\n]")
 
 
-def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The stretch around [start, end) with no sentence punctuation or line break."""
-    begin = max(text.rfind(c, 0, start) for c in _BREAKS) + 1
-    ends = [i for i in (text.find(c, end) for c in _BREAKS) if i >= 0]
-    return begin, min(ends, default=len(text))
+def sentence_bounds(breaks: list[int], length: int, start: int, end: int) -> tuple[int, int]:
+    """The stretch around [start, end) with no sentence punctuation or line break, from the
+    sorted positions of those characters in the text."""
+    i = bisect.bisect_left(breaks, start)
+    begin = breaks[i - 1] + 1 if i else 0
+    j = bisect.bisect_left(breaks, end)
+    return begin, breaks[j] if j < len(breaks) else length
 
 
 class CompiledRule:

@@ -216,8 +216,8 @@ def create_app(
         if len(body.text.encode("utf-8", "surrogatepass")) > assistant.settings.max_input_bytes:
             raise InputError("The reply is over the size limit.")
         email = reviews[body.record_id].result.email if body.record_id in reviews else None
-        # Serialised once, by the model itself: the page calls this on every pause in typing.
-        report = assistant.lint(body.text, email=email)
+        # In a worker thread: a long reply must not hold up every other request.
+        report = await assistant.alint(body.text, email=email)
         return Response(report.model_dump_json(), media_type="application/json")
 
     @app.post(
