@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -280,3 +281,43 @@ def test_a_post_from_another_sites_page_is_refused(client: TestClient) -> None:
     other = client.post("/api/lint", json=body, headers={"Origin": "http://attacker.example"})
     assert same.status_code == 200
     assert other.status_code == 403 and "another site" in other.json()["error"]
+
+
+def test_a_chunked_body_past_the_limit_is_refused(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"email": "'
+        for _ in range(50):
+            yield b"x" * 100_000  # 5 MB in all, with no length given up front
+        yield b'"}'
+
+    answer = client.post(
+        "/api/draft", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 413 and "limit" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("query", ["limit=9999", "limit=0", "limit=x", "since=yesterday"])
+def test_a_bad_history_parameter_is_a_4xx_with_one_sentence(client: TestClient, query: str) -> None:
+    answer = client.get(f"/api/history?{query}")
+    assert 400 <= answer.status_code < 500 and answer.json()["error"].endswith(".")
+
+
+def test_open_drafts_are_bounded_and_an_evicted_one_is_still_in_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import web
+
+    monkeypatch.setattr(web, "MAX_OPEN_REVIEWS", 2)
+    helper = assistant.Assistant(Settings(audit_db=tmp_path / "a.sqlite3"))
+    client = TestClient(create_app(helper), base_url="http://127.0.0.1:8000")
+    first = client.post("/api/draft", json={"email": "My lamp arrived broken."}).json()["record_id"]
+    kept = [
+        client.post("/api/draft", json={"email": "My parcel never came."}).json()["record_id"]
+        for _ in range(2)
+    ]
+    assert (
+        client.post("/api/reject", json={"record_id": kept[-1], "reason": "x"}).status_code == 200
+    )
+    gone = client.post("/api/reject", json={"record_id": first, "reason": "late"})
+    assert gone.status_code == 400 and "draft it again" in gone.json()["error"]
+    assert first in {r["id"] for r in client.get("/api/history?decision=pending").json()}

@@ -1,9 +1,10 @@
 """The offline classifier: weighted cue lexicons (cues.toml) and the learned complaint model
 (assistant/learned), deterministic and explainable.
 
-The hand cues decide where they fire (a chargeback phrase is a chargeback threat); where no
-category cue fires, the learned model's category stands instead of `other`, and its signals above
-an even chance join the cues'. Either way the cues say which decided, and `confidence` is the
+The hand cues decide the category where they fire, unless the learned model is surer than a
+threshold chosen on the training corpus; where no category cue fires, the model's category stands
+instead of `other`. Hand cues for signals always count (a chargeback phrase is a chargeback
+threat), and the model's signals above an even chance join them. Either way the cues say which decided, and `confidence` is the
 learned model's probability for the category given."""
 
 from __future__ import annotations
@@ -151,12 +152,15 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
     model = complaint_model().predict(text.original) if use_model else _NO_MODEL
-    if use_model and not scores:
+    if use_model:
         guess = Category(max(model["category"], key=model["category"].__getitem__))
-        if guess is not Category.other:
+        chance = model["category"][guess.value]
+        # The cues decide unless none fired, or the model is surer than the cues' record on the
+        # training corpus warrants (the threshold is chosen there, docs/models.md).
+        overrules = chance >= complaint_model().overrules_at
+        if guess is not category and (overrules or (not scores and guess is not Category.other)):
             category = guess
-            chance = model["category"][guess.value]
-            cues.append(Cue(label=guess.value, text=f"(learned model, {chance:.0%})"))
+            cues = [Cue(label=guess.value, text=f"(learned model, {chance:.0%})")]
 
     signals: list[Signal] = []
     for signal, signal_patterns in lex.signals.items():

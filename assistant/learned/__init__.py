@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models import Signal
 from .features import sentence_matrix, sentences, text_matrix
 
 __all__ = [
@@ -74,9 +75,9 @@ class ComplaintModel:
             head: (meta[head]["classes"], arrays[f"{head}_coef"].T, arrays[f"{head}_intercept"])
             for head in ("category", "urgency", "sentiment")
         }
-        self.signals = [
-            k for k in meta if k not in ("complaints", "category", "urgency", "sentiment")
-        ]
+        self.signals = [s.value for s in Signal if s.value in meta]
+        self.overrules_at: float = float(meta.get("model_overrules_at", 1.01))
+        """How sure the model must be of a category to overrule the hand cues."""
         self._signal_weights = np.stack([arrays[f"{s}_coef"] for s in self.signals], axis=1)
         self._signal_bias = np.concatenate([arrays[f"{s}_intercept"] for s in self.signals])
         self.signal_thresholds = {s: meta[s]["threshold"] for s in self.signals}

@@ -8,13 +8,14 @@ from dataclasses import replace
 from typing import Literal
 
 from ..config import Settings
-from ..models import Finding, LintReport
+from ..models import Finding, LintReport, Severity
 from ..textmatch import Prefilter, spelt_out
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
+from .semantic import Family as SemanticFamily
 from .semantic import semantic_layer
 from .structure import CHECKS, Situation
-from .tone import tone_hits
+from .tone import Family, tone_hits
 
 __all__ = ["Linter", "Rule", "Situation", "builtin_rules", "strip_markers"]
 
@@ -120,23 +121,45 @@ class Linter:
                 c == family.category and s < hit.end and hit.start < e for c, s, e in covered
             ):
                 continue
-            line, column = ctx.line_col(hit.start)
             findings.append(
-                Finding(
-                    rule=family.id,
-                    category=family.category,
-                    severity=self._severity.get(family.id, hit.severity),
-                    start=hit.start,
-                    end=hit.end,
-                    text=text[hit.start : hit.end],
-                    message=f"{family.message} (tone model: {hit.probability:.0%})",
-                    suggestion=family.suggestion,
-                    layer="model",
-                    line=line,
-                    column=column,
+                self._learned_finding(
+                    family,
+                    hit.severity,
+                    text,
+                    ctx,
+                    (hit.start, hit.end),
+                    "model",
+                    f"{family.message} (tone model: {hit.probability:.0%})",
                 )
             )
         return findings
+
+    def _learned_finding(
+        self,
+        family: Family | SemanticFamily,
+        severity: Severity,
+        text: str,
+        ctx: Context,
+        span: tuple[int, int],
+        layer: Layer,
+        message: str,
+    ) -> Finding:
+        """A finding of a learned layer: a family's sentence, its message and better phrasing."""
+        start, end = span
+        line, column = ctx.line_col(start)
+        return Finding(
+            rule=family.id,
+            category=family.category,
+            severity=self._severity.get(family.id, severity),
+            start=start,
+            end=end,
+            text=text[start:end],
+            message=message,
+            suggestion=family.suggestion,
+            layer=layer,
+            line=line,
+            column=column,
+        )
 
     def _semantic_findings(self, text: str, ctx: Context, found: list[Finding]) -> list[Finding]:
         assert self.semantic is not None
@@ -147,20 +170,15 @@ class Linter:
             family = hit.family
             if family.id in self._ignored or ctx.is_suppressed(family.id, hit.start):
                 continue
-            line, column = ctx.line_col(hit.start)
             findings.append(
-                Finding(
-                    rule=family.id,
-                    category=family.category,
-                    severity=self._severity.get(family.id, family.severity),
-                    start=hit.start,
-                    end=hit.end,
-                    text=text[hit.start : hit.end],
-                    message=f"{family.message} (semantic layer: {hit.probability:.0%} alike)",
-                    suggestion=family.suggestion,
-                    layer="semantic",
-                    line=line,
-                    column=column,
+                self._learned_finding(
+                    family,
+                    family.severity,
+                    text,
+                    ctx,
+                    (hit.start, hit.end),
+                    "semantic",
+                    f"{family.message} (semantic layer: {hit.probability:.0%} alike)",
                 )
             )
         return findings

@@ -27,6 +27,7 @@ from ..models import Classification, DismissedFinding, Finding, Usage
 
 Decision = Literal["pending", "approved", "rejected"]
 CHECKPOINT_EVERY = 200  # commits between background WAL checkpoints
+WAL_LIMIT = 16 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
 class Edit(BaseModel):
@@ -148,6 +149,9 @@ class AuditLog:
             self.db.execute("PRAGMA foreign_keys=ON")
             # Checkpoints run on a thread of their own, never inside an agent's approval.
             self.db.execute("PRAGMA wal_autocheckpoint=0")
+            # After each checkpoint resets the log, its file is cut back to this size, so months
+            # of writes from several processes never leave a WAL of hundreds of megabytes.
+            self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._commits = 0
             self._checkpointing = threading.Lock()
             # One connection, many threads (the web app): one user of it at a time.
@@ -155,6 +159,10 @@ class AuditLog:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"The audit log {self.path} cannot be opened: {exc}.") from None
+        except OSError as exc:
+            raise ConfigError(
+                f"The audit log {self.path} cannot be created: {exc.strerror or exc}."
+            ) from None
 
     def close(self) -> None:
         with self._checkpointing:
@@ -172,6 +180,7 @@ class AuditLog:
             try:
                 db = sqlite3.connect(self.path, timeout=30)
                 try:
+                    db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 finally:
                     db.close()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -118,6 +119,15 @@ class Guard:
             error = f"The request is {int(size):,} bytes, over the {self.limit:,}-byte limit."
             await JSONResponse({"error": error}, 413)(scope, receive, send)
             return
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            # However the body is sent (chunked has no length up front), no more than the limit
+            # is read: the body is taken here, bounded, and handed on whole.
+            body = await _bounded_body(receive, self.limit)
+            if body is None:
+                error = f"The request is over the {self.limit:,}-byte limit."
+                await JSONResponse({"error": error}, 413)(scope, receive, send)
+                return
+            receive = _replay(body)
 
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -141,6 +151,37 @@ class Guard:
         return None
 
 
+async def _bounded_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None as soon as it passes `limit` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(parts)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
 def _hostname(host: str) -> str:
     """The name in a Host header, without its port."""
     host = host.strip().lower()
@@ -149,6 +190,7 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+MAX_OPEN_REVIEWS = 500
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -161,7 +203,9 @@ def create_app(
         description="Classify complaints, draft guideline-following replies, lint them, and record the agent's decision.",
         version="1",
     )
-    reviews: dict[str, Review] = {}
+    # The drafts open on pages, newest last; the oldest are let go past the bound (each is in the
+    # audit log as pending already, so nothing is lost).
+    reviews: OrderedDict[str, Review] = OrderedDict()
     limit = assistant.settings.max_input_bytes * 2  # JSON escaping can double a pasted email
 
     app.add_middleware(
@@ -209,13 +253,16 @@ def create_app(
         result = await assistant.adraft(body.email)
         review = await asyncio.to_thread(assistant.review, result)
         reviews[review.record.id] = review
+        while len(reviews) > MAX_OPEN_REVIEWS:
+            reviews.popitem(last=False)
         return DraftOut(record_id=review.record.id, result=result)
 
     @app.post("/api/lint", response_model=LintReport, responses=responses)
     async def lint(body: LintIn) -> Response:
         if len(body.text.encode("utf-8", "surrogatepass")) > assistant.settings.max_input_bytes:
             raise InputError("The reply is over the size limit.")
-        email = reviews[body.record_id].result.email if body.record_id in reviews else None
+        open_review = reviews.get(body.record_id) if body.record_id else None
+        email = open_review.result.email if open_review is not None else None
         # In a worker thread: a long reply must not hold up every other request.
         report = await assistant.alint(body.text, email=email)
         return Response(report.model_dump_json(), media_type="application/json")
@@ -254,7 +301,7 @@ def create_app(
         category: str | None = None,
         decision: str | None = None,
         since: datetime | None = None,
-        limit: int = 50,
+        limit: int = Query(default=50, ge=1, le=1000),
     ) -> list[Record]:
         return assistant.history(
             agent=agent, category=category, decision=decision, since=since, limit=limit
