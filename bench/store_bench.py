@@ -1,10 +1,12 @@
 """The audit log under load: decisions written per second, the p99 latency of one approval with
 100,000 records already stored, and the database size per 1,000 decisions.
 
-    python bench/store_bench.py [--prefill 100000] [--approvals 500]
+    python bench/store_bench.py [--prefill 100000] [--approvals 500] [--writers 8 --writes 20000]
 
 An approval here is what the CLI and the web page do: the draft saved as pending (one
-transaction), then approved (a second), on the real SQLite file in WAL mode.
+transaction), then approved (a second), on the real SQLite file in WAL mode. Last, --writers
+processes write --writes transactions between them to one fresh log (approvals of 2 writes
+each), and the WAL and database sizes after them are printed beside the records found.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,16 +25,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _stats import percentile
 
 import assistant
-from assistant import Settings
+from assistant import AuditLog, Settings
 from assistant.review.store import new_id
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _writer(db: str, approvals: int) -> int:
+    helper = assistant.Assistant(Settings(audit_db=Path(db), agent="writer"))
+    result = helper.draft(helper.read_file(sorted((ROOT / "examples" / "emails").iterdir())[0]))
+    for _ in range(approvals):
+        helper.approve(result)
+    return approvals
+
+
+def concurrent(writers: int, writes: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "audit.sqlite3"
+        AuditLog(db).close()  # created and migrated once, before the writers start
+        each = writes // 2 // writers  # an approval is two transactions
+        start = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=writers) as pool:
+            written = sum(pool.map(_writer, [str(db)] * writers, [each] * writers))
+        seconds = time.perf_counter() - start
+        wal = Path(f"{db}-wal")
+        wal_size = wal.stat().st_size if wal.exists() else 0
+        found = assistant.Assistant(Settings(audit_db=db)).audit.count()
+        print(
+            f"{writers} writers, {written * 2:,} writes in {seconds:.1f} s: WAL {wal_size / 2**20:.1f} MiB, "
+            f"database {db.stat().st_size / 2**20:.1f} MiB, records {found:,} of {written:,} approved"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--prefill", type=int, default=100_000)
     parser.add_argument("--approvals", type=int, default=500)
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--writes", type=int, default=20_000)
     args = parser.parse_args()
     emails = sorted((ROOT / "examples" / "emails").iterdir())
 
@@ -76,6 +107,7 @@ def main() -> None:
         f"database size: {size_per_1000 / 1024:,.0f} KiB per 1,000 decisions "
         f"({total_size / stored * 1000 / 1024:,.0f} KiB per 1,000 at {stored:,})"
     )
+    concurrent(args.writers, args.writes)
 
 
 if __name__ == "__main__":

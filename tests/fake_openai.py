@@ -89,7 +89,7 @@ class FakeOpenAI:
         with self._lock:
             return self.script.popleft() if self.script else Fault()
 
-    def _answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
+    def answer_for(self, body: dict[str, Any]) -> dict[str, Any]:
         """What the schema asks for (in response_format, or appended to the last message): a
         classification, a draft, or both in one answer."""
         messages = body.get("messages") or [{}]
@@ -170,7 +170,7 @@ class FakeOpenAI:
                         fault.headers,
                     )
                     return
-                content: str | None = json.dumps(fake._answer_for(body))
+                content: str | None = json.dumps(fake.answer_for(body))
                 finish, refusal = "stop", None
                 if fault.kind == "content":
                     content = fault.content

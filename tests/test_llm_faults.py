@@ -237,7 +237,7 @@ def test_lint_errors_go_back_for_revision(fake: FakeOpenAI) -> None:
 
     fake.requests.clear()
     calls = {"n": 0}
-    original = fake._answer_for
+    original = fake.answer_for
 
     def improving(body: dict[str, object]) -> dict[str, object]:
         answer = original(body)
@@ -246,7 +246,7 @@ def test_lint_errors_go_back_for_revision(fake: FakeOpenAI) -> None:
             return answer if calls["n"] == 1 else good
         return answer
 
-    fake._answer_for = improving  # type: ignore[method-assign]
+    fake.answer_for = improving  # type: ignore[method-assign]
     second = helper.draft(EMAIL)
     assert second.revisions == 1 and second.lint.ok and second.reply == good["reply"]
     assert second.usage is not None and second.usage.total_tokens == 300

@@ -182,10 +182,17 @@ def _rule_categories(complaints: list[dict]) -> list[str | None]:
 
 
 def _choose_rules_or_model(
-    y: np.ndarray, proba: np.ndarray, rules: list[str | None], classes: list[str]
+    y: np.ndarray,
+    proba: np.ndarray,
+    rules: list[str | None],
+    classes: list[str],
+    complaint: np.ndarray,
 ) -> dict[str, float]:
     """How sure the model must be to overrule the hand cues: the threshold that gave the best
-    cross-validated macro-F1 on the training corpus (1 would be "never", 0 "always")."""
+    cross-validated macro-F1 on the training corpus's complaints (what the assistant is given;
+    thanks and chit-chat are left out), 1 being "never" and 0 "always"."""
+    y, proba = y[complaint], proba[complaint]
+    rules = [r for r, keep in zip(rules, complaint, strict=True) if keep]
     said = np.array([classes.index(c) if c else -1 for c in rules])
     best_p, best_f1 = 1.0, -1.0
     for threshold in np.arange(0.0, 1.01, 0.05):
@@ -201,7 +208,7 @@ def _choose_rules_or_model(
         "combined_cv_macro_f1": best_f1,
     }
     print(
-        f"classify category   macro-F1: rules {figures['rules_macro_f1']:.2f}, model (cv) "
+        f"classify category (complaints only) macro-F1: rules {figures['rules_macro_f1']:.2f}, model (cv) "
         f"{figures['model_cv_macro_f1']:.2f}, both (cv) {best_f1:.2f} with the model overruling "
         f"the cues at p >= {best_p:.2f}"
     )
@@ -226,7 +233,8 @@ def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dic
         oof = proba.argmax(axis=1)  # every class occurs in every fold's training part
         macro = f1_score(y, oof, average="macro")
         if head == "category":
-            meta.update(_choose_rules_or_model(y, proba, rules, classes))
+            complaint = np.array([bool(r.get("complaint", True)) for r in complaints])
+            meta.update(_choose_rules_or_model(y, proba, rules, classes, complaint))
         model.fit(x, y)
         full = np.zeros((len(classes), x.shape[1]), dtype=np.float32)
         intercept = np.full(len(classes), -30.0, dtype=np.float32)  # a class never seen: never

@@ -163,8 +163,9 @@ def _context(sentence: str, email: str | None) -> list[float]:
 def sentence_matrix(items: list[tuple[str, str | None]]) -> sp.csr_matrix:
     """One row per (sentence, the email it answers or None)."""
     texts = [normalise(s) for s, _ in items]
+    emails = {e: normalise(e) for _, e in items if e}  # each email read once, not per sentence
     context = np.array(
-        [_context(t, normalise(e) if e else None) for t, (_, e) in zip(texts, items, strict=True)],
+        [_context(t, emails.get(e) if e else None) for t, (_, e) in zip(texts, items, strict=True)],
         dtype=np.float64,
     )
     return sp.hstack(

@@ -3,6 +3,7 @@ condescending phrasing, missing ownership or next steps, and promises beyond pol
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
@@ -228,11 +229,15 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
         findings, key=lambda f: (_SEVERITY_RANK[f.severity], -(f.end - f.start), f.start, f.rule)
     )
     kept: list[Finding] = []
+    # Per category, the pattern findings kept so far, by start: they never overlap one another,
+    # so a new one overlaps a kept one only if it overlaps a neighbour (linear in findings).
+    taken: dict[str, list[tuple[int, int]]] = {}
     for f in ordered:
-        if f.layer == "pattern" and any(
-            k.category == f.category and k.start < f.end and f.start < k.end and k.layer == f.layer
-            for k in kept
-        ):
-            continue
+        if f.layer == "pattern":
+            spans = taken.setdefault(f.category, [])
+            i = bisect.bisect_left(spans, (f.start, f.end))
+            if (i and spans[i - 1][1] > f.start) or (i < len(spans) and spans[i][0] < f.end):
+                continue
+            spans.insert(i, (f.start, f.end))
         kept.append(f)
     return sorted(kept, key=lambda f: (f.start, f.end, f.rule))

@@ -90,9 +90,25 @@ class Context:
     def _ends(self) -> list[int]:
         return [m.end() for m in _SENTENCE_END.finditer(self.text)]
 
+    @_lazy
+    def _excluded_merged(self) -> tuple[list[int], list[int]]:
+        """The excluded spans merged where they touch, as sorted starts and their ends."""
+        starts: list[int] = []
+        ends: list[int] = []
+        for s, e in sorted(self.excluded):
+            if ends and s <= ends[-1]:
+                ends[-1] = max(ends[-1], e)
+            else:
+                starts.append(s)
+                ends.append(e)
+        return starts, ends
+
     def is_excluded(self, start: int, end: int) -> bool:
-        excluded = self.excluded
-        return bool(excluded) and any(s <= start and end <= e for s, e in excluded)
+        if not self.excluded:
+            return False
+        starts, ends = self._excluded_merged
+        i = bisect.bisect_right(starts, start) - 1
+        return i >= 0 and end <= ends[i]
 
     def is_suppressed(self, rule_id: str, start: int) -> bool:
         suppressed = self.suppressed

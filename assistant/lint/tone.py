@@ -36,6 +36,11 @@ def families() -> tuple[Family, ...]:
     return tuple(Family.model_validate(f) for f in data["family"])
 
 
+# A reply runs to a few dozen sentences; past this many the text is no reply (a pasted log, an
+# attack), and the model reads no further, so linting stays fast at any size. The rules read all.
+MAX_SENTENCES = 200
+
+
 @dataclass(frozen=True)
 class Hit:
     family: Family
@@ -48,7 +53,7 @@ class Hit:
 def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
     """Every sentence the model scores at or above a family's warning threshold."""
     model = tone_model()
-    spans = [(a, b) for a, b in sentences(ctx.text) if not ctx.is_excluded(a, b)]
+    spans = [(a, b) for a, b in sentences(ctx.text) if not ctx.is_excluded(a, b)][:MAX_SENTENCES]
     if not spans:
         return []
     scores = model.score([ctx.text[a:b] for a, b in spans], email)
