@@ -175,13 +175,15 @@ class AuditLog:
             threading.Thread(target=self._checkpoint, name="audit-checkpoint", daemon=True).start()
 
     def _checkpoint(self) -> None:
-        # PASSIVE copies what it can without blocking writers; its own connection, its own thread.
+        # RESTART copies the log into the database and makes the next writer start it afresh, so
+        # the WAL stays bounded under writers from several processes (they wait a moment, never
+        # fail: the busy timeout covers it); its own connection, its own thread.
         with self._checkpointing:
             try:
                 db = sqlite3.connect(self.path, timeout=30)
                 try:
                     db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    db.execute("PRAGMA wal_checkpoint(RESTART)")
                 finally:
                     db.close()
             except sqlite3.Error:
