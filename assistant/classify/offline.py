@@ -1,9 +1,8 @@
 """The offline classifier: weighted cue lexicons (cues.toml) and the learned complaint model
 (assistant/learned), deterministic and explainable.
 
-The hand cues decide the category where they fire, unless the learned model is surer than a
-threshold chosen on the training corpus; where no category cue fires, the model's category stands
-instead of `other`. Hand cues for signals always count (a chargeback phrase is a chargeback
+The hand cues decide the category where they fire; where none fires, the model's category stands
+instead of `other` (docs/models.md says why the model does not overrule the cues). Hand cues for signals always count (a chargeback phrase is a chargeback
 threat), and the model's signals above an even chance join them. Either way the cues say which decided, and `confidence` is the
 learned model's probability for the category given."""
 
@@ -152,15 +151,13 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
     model = complaint_model().predict(text.original) if use_model else _NO_MODEL
-    if use_model:
+    if use_model and not scores:
+        # No category cue fired: the model's reading stands instead of `other`.
         guess = Category(max(model["category"], key=model["category"].__getitem__))
-        chance = model["category"][guess.value]
-        # The cues decide unless none fired, or the model is surer than the cues' record on the
-        # training corpus warrants (the threshold is chosen there, docs/models.md).
-        overrules = chance >= complaint_model().overrules_at
-        if guess is not category and (overrules or (not scores and guess is not Category.other)):
+        if guess is not Category.other:
             category = guess
-            cues = [Cue(label=guess.value, text=f"(learned model, {chance:.0%})")]
+            chance = model["category"][guess.value]
+            cues.append(Cue(label=guess.value, text=f"(learned model, {chance:.0%})"))
 
     signals: list[Signal] = []
     for signal, signal_patterns in lex.signals.items():

@@ -76,8 +76,6 @@ class ComplaintModel:
             for head in ("category", "urgency", "sentiment")
         }
         self.signals = [s.value for s in Signal if s.value in meta]
-        self.overrules_at: float = float(meta.get("model_overrules_at", 1.01))
-        """How sure the model must be of a category to overrule the hand cues."""
         self._signal_weights = np.stack([arrays[f"{s}_coef"] for s in self.signals], axis=1)
         self._signal_bias = np.concatenate([arrays[f"{s}_intercept"] for s in self.signals])
         self.signal_thresholds = {s: meta[s]["threshold"] for s in self.signals}
