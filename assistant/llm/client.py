@@ -287,25 +287,11 @@ class LLMClient:
         where, model = endpoint_name(self.settings), self.settings.model
         tries = f"{exchange.attempts} attempt{'s' if exchange.attempts != 1 else ''}"
         status = getattr(exc, "status_code", None)
-        if isinstance(exc, openai.AuthenticationError):
-            return AuthenticationError(
-                f"{where} refused the API key (401): check OPENAI_API_KEY.", status_code=status
-            )
-        if isinstance(exc, openai.PermissionDeniedError):
-            return AuthenticationError(
-                f"{where} denied access to model {model} (403): check the key's permissions.",
-                status_code=status,
-            )
-        if isinstance(exc, openai.NotFoundError):
-            return ModelNotFoundError(
-                f"{where} has no model named {model} (404): check ASSISTANT_MODEL.",
-                status_code=status,
-            )
-        if isinstance(exc, openai.RateLimitError):
-            return RateLimitedError(
-                f"{where} kept rate-limiting the request (429) after {tries}; try again later.",
-                status_code=status,
-            )
+        for theirs, ours, message in _STATUS_ERRORS:
+            if isinstance(exc, theirs):
+                return ours(
+                    message.format(where=where, model=model, tries=tries), status_code=status
+                )
         if isinstance(exc, openai.APITimeoutError):
             return TimedOutError(
                 f"{where} did not answer within {self.settings.timeout:g} s ({tries}); it may "
@@ -326,6 +312,31 @@ class LLMClient:
 @functools.cache
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema()
+
+
+# The endpoint's answers that each mean one thing to an agent, and the sentence for it.
+_STATUS_ERRORS: list[tuple[type[openai.APIStatusError], type[BackendError], str]] = [
+    (
+        openai.AuthenticationError,
+        AuthenticationError,
+        "{where} refused the API key (401): check OPENAI_API_KEY.",
+    ),
+    (
+        openai.PermissionDeniedError,
+        AuthenticationError,
+        "{where} denied access to model {model} (403): check the key's permissions.",
+    ),
+    (
+        openai.NotFoundError,
+        ModelNotFoundError,
+        "{where} has no model named {model} (404): check ASSISTANT_MODEL.",
+    ),
+    (
+        openai.RateLimitError,
+        RateLimitedError,
+        "{where} kept rate-limiting the request (429) after {tries}; try again later.",
+    ),
+]
 
 
 def _short(exc: BaseException) -> str:
