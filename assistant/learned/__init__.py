@@ -60,7 +60,7 @@ class ToneModel:
         """One row per sentence, one column per label."""
         if not parts:
             return np.zeros((0, len(self.labels)))
-        x = sentence_matrix([(p, email) for p in parts])
+        x = sentence_matrix([(p, email) for p in parts]).astype(np.float32)  # as the weights
         return _sigmoid(np.asarray(x @ self._weights) + self._bias)
 
 
@@ -72,7 +72,11 @@ class ComplaintModel:
         arrays, meta = _load("complaint")
         self.meta = meta
         self._heads = {
-            head: (meta[head]["classes"], arrays[f"{head}_coef"].T, arrays[f"{head}_intercept"])
+            head: (
+                meta[head]["classes"],
+                np.ascontiguousarray(arrays[f"{head}_coef"].T),  # one row per feature
+                arrays[f"{head}_intercept"],
+            )
             for head in ("category", "urgency", "sentiment")
         }
         self.signals = [s.value for s in Signal if s.value in meta]
@@ -81,7 +85,7 @@ class ComplaintModel:
         self.signal_thresholds = {s: meta[s]["threshold"] for s in self.signals}
 
     def predict(self, text: str) -> dict[str, dict[str, float]]:
-        x = text_matrix([text])
+        x = text_matrix([text]).astype(np.float32)  # as the weights: no copy of them per call
         out: dict[str, dict[str, float]] = {}
         for head, (classes, weights, bias) in self._heads.items():
             z = np.asarray(x @ weights)[0] + bias
