@@ -124,6 +124,12 @@ class Finding(BaseModel):
     column: int = 1
 
 
+def covered(findings: list[Finding], category: str, start: int, end: int) -> bool:
+    """Whether a finding of `category` already covers part of [start, end): how the layers keep
+    one finding per span (a rule's precise finding stands; a model's or the judge's is not added)."""
+    return any(f.category == category and f.start < end and start < f.end for f in findings)
+
+
 class DismissedFinding(BaseModel):
     finding: Finding
     reason: str

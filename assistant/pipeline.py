@@ -21,7 +21,7 @@ from .lint import Linter
 from .lint.judge import Judgement, judge_findings
 from .llm import StreamSink, run_sync
 from .loopback import is_loopback_url
-from .models import Classification, DraftResult, Email, Finding, LintReport, Text
+from .models import Classification, DraftResult, Email, Finding, LintReport, Text, covered
 from .prompts import Prompts, default_prompts
 from .redact import Redaction, Redactor, RestoringSink
 from .review import AuditLog, Record, Review, default_agent
@@ -248,10 +248,7 @@ def _with_judgement(
     added = [
         f
         for f in judge_findings(reply, restored)
-        if not any(
-            k.category == f.category and k.start < f.end and f.start < k.end
-            for k in report.findings
-        )
+        if not covered(report.findings, f.category, f.start, f.end)
     ]
     findings = sorted([*report.findings, *added], key=lambda f: (f.start, f.end, f.rule))
     return report.model_copy(update={"findings": findings})

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import LintSettings, Settings
-from assistant.learned import tone_model_meta
+from assistant.learned import tone_model
 from assistant.lint import Linter
 
 from _data import bootstrap, load_jsonl, prf
@@ -113,7 +113,7 @@ def main() -> None:
         and not linter.lint(row["text"], email=row.get("in_reply_to_text")).ok
     )
     print(f"good replies blocked (an error finding on a reply with no label): {blocked}")
-    meta = tone_model_meta()
+    meta = tone_model().meta
     print("on the training corpus, reply level (the model cross-validated, 5 folds):")
     for label in LABELS:
         parts = []

@@ -161,3 +161,15 @@ def test_rules_lists_every_rule() -> None:
     r = run_cli("rules", "--format", "json")
     ids = [rule["id"] for rule in json.loads(r.out)["rules"]]
     assert "blame-user-error" in ids and "non-apology-sorry-if" in ids
+
+
+def test_lint_json_carries_the_tone_models_findings(tmp_path: Path) -> None:
+    reply = b"Hi Ann,\n\nApologies for any disruption this may have caused.\n\nSam"
+    r = run_cli("lint", "--format", "json", "-", stdin=reply)
+    model = [f for f in json.loads(r.out)["findings"] if f["layer"] == "model"]
+    assert [f["rule"] for f in model] == ["model-non-apology"]
+    assert r.code == (0 if model[0]["severity"] != "error" else 1)
+    config = tmp_path / "assistant.toml"
+    config.write_text("[lint]\nmodel = false\n")
+    off = run_cli("--config", str(config), "lint", "--format", "json", "-", stdin=reply)
+    assert not [f for f in json.loads(off.out)["findings"] if f["layer"] == "model"]

@@ -22,7 +22,6 @@ __all__ = [
     "complaint_model",
     "sentences",
     "tone_model",
-    "tone_model_meta",
 ]
 
 
@@ -49,6 +48,8 @@ class ToneModel:
 
     def __init__(self) -> None:
         arrays, meta = _load("tone")
+        self.meta = meta
+        """What training recorded: sizes, thresholds and cross-validated figures."""
         self.labels: tuple[str, ...] = tuple(meta["labels"])
         self._weights = np.stack([arrays[f"{label}_coef"] for label in self.labels], axis=1)
         self._bias = np.concatenate([arrays[f"{label}_intercept"] for label in self.labels])
@@ -66,11 +67,10 @@ class ToneModel:
 
 class ComplaintModel:
     """Category, urgency and sentiment as probabilities over their classes; a probability per
-    escalation signal with its threshold."""
+    escalation signal."""
 
     def __init__(self) -> None:
         arrays, meta = _load("complaint")
-        self.meta = meta
         self._heads = {
             head: (
                 meta[head]["classes"],
@@ -82,7 +82,6 @@ class ComplaintModel:
         self.signals = [s.value for s in Signal if s.value in meta]
         self._signal_weights = np.stack([arrays[f"{s}_coef"] for s in self.signals], axis=1)
         self._signal_bias = np.concatenate([arrays[f"{s}_intercept"] for s in self.signals])
-        self.signal_thresholds = {s: meta[s]["threshold"] for s in self.signals}
 
     def predict(self, text: str) -> dict[str, dict[str, float]]:
         x = text_matrix([text]).astype(np.float32)  # as the weights: no copy of them per call
@@ -95,11 +94,6 @@ class ComplaintModel:
         s = _sigmoid(np.asarray(x @ self._signal_weights)[0] + self._signal_bias)
         out["signals"] = dict(zip(self.signals, map(float, s), strict=True))
         return out
-
-
-def tone_model_meta() -> dict[str, Any]:
-    """What training recorded: sizes, thresholds and cross-validated figures."""
-    return _load("tone")[1]
 
 
 @cache

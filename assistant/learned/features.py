@@ -55,11 +55,12 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 @cache
-def _word() -> HashingVectorizer:
+def _hashed(analyzer: str, low: int, high: int) -> HashingVectorizer:
+    """n-grams of `low` to `high` words (analyzer "word") or characters ("char_wb"), hashed."""
     return HashingVectorizer(
         n_features=N_FEATURES,
-        analyzer="word",
-        ngram_range=(1, 3),
+        analyzer=analyzer,
+        ngram_range=(low, high),
         token_pattern=r"(?u)\b\w[\w']*\b",
         alternate_sign=False,
         norm="l2",
@@ -67,16 +68,8 @@ def _word() -> HashingVectorizer:
     )
 
 
-@cache
-def _char() -> HashingVectorizer:
-    return HashingVectorizer(
-        n_features=N_FEATURES,
-        analyzer="char_wb",
-        ngram_range=(2, 5),
-        alternate_sign=False,
-        norm="l2",
-        lowercase=False,
-    )
+def _ngrams(texts: list[str]) -> list[sp.csr_matrix]:
+    return [_hashed("word", 1, 3).transform(texts), _hashed("char_wb", 2, 5).transform(texts)]
 
 
 _WORDS = re.compile(r"[a-z][a-z']+")
@@ -168,12 +161,9 @@ def sentence_matrix(items: list[tuple[str, str | None]]) -> sp.csr_matrix:
         [_context(t, emails.get(e) if e else None) for t, (_, e) in zip(texts, items, strict=True)],
         dtype=np.float64,
     )
-    return sp.hstack(
-        [_word().transform(texts), _char().transform(texts), sp.csr_matrix(context)], format="csr"
-    )
+    return sp.hstack([*_ngrams(texts), sp.csr_matrix(context)], format="csr")
 
 
 def text_matrix(texts: list[str]) -> sp.csr_matrix:
     """One row per whole text (a complaint)."""
-    normal = [normalise(t) for t in texts]
-    return sp.hstack([_word().transform(normal), _char().transform(normal)], format="csr")
+    return sp.hstack(_ngrams([normalise(t) for t in texts]), format="csr")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Literal
 
 from ..config import Settings
-from ..models import Finding, LintReport, Severity
+from ..models import Finding, LintReport, Severity, covered
 from ..textmatch import Prefilter, spelt_out
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
@@ -112,14 +112,11 @@ class Linter:
     def _model_findings(
         self, text: str, ctx: Context, email: str | None, found: list[Finding]
     ) -> list[Finding]:
-        # Rules and model combine, one finding per span: where a rule already caught a sentence's
-        # category, its precise finding stands and the model's is not added.
-        covered = [(f.category, f.start, f.end) for f in found]
         findings = []
         for hit in tone_hits(ctx, email, self._ignored):
             family = hit.family
-            if ctx.is_suppressed(family.id, hit.start) or any(
-                c == family.category and s < hit.end and hit.start < e for c, s, e in covered
+            if ctx.is_suppressed(family.id, hit.start) or covered(
+                found, family.category, hit.start, hit.end
             ):
                 continue
             findings.append(
