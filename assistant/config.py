@@ -14,8 +14,9 @@ import re2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import backends
+from .business import Business, BusinessName, business
 from .errors import ConfigError
-from .models import Severity
+from .models import Action, Severity
 
 
 class _Strict(BaseModel):
@@ -24,6 +25,8 @@ class _Strict(BaseModel):
 
 
 class CompanyProfile(_Strict):
+    business: BusinessName = "retail"
+    """The kind of company: its vocabulary and default remedies (assistant/business)."""
     name: str = "Northwind Goods"
     agent_name: str = "Sam"
     sign_off: str = "Warm regards"
@@ -43,6 +46,14 @@ class Policy(_Strict):
     return_window_days: int = Field(default=30, ge=0)
     replacement_dispatch: str = "today"
     refund_days: str = "3 to 5 business days"
+    actions: list[Action] | None = None
+    """The remedies a reply may offer (refund, replace, reship, rebook, credit, callback,
+    escalate, compensate, investigate, ...); default: the business's own."""
+
+
+class KnowledgeSettings(_Strict):
+    paths: list[Path] = Field(default_factory=list)
+    """Folders of the company's Markdown help articles, saved replies and policies."""
 
 
 class LLMSettings(_Strict):
@@ -144,6 +155,12 @@ class Settings(_Strict):
     policy: Policy = Field(default_factory=Policy)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     lint: LintSettings = Field(default_factory=LintSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+
+    @property
+    def business(self) -> Business:
+        """The company's kind, with the configured remedies."""
+        return business(self.company.business, self.policy.actions)
 
 
 # Environment variable -> dotted setting path.
@@ -155,6 +172,7 @@ ENV_VARS: dict[str, tuple[str, ...]] = {
     "OPENAI_API_KEY": ("llm", "api_key"),
     "ASSISTANT_AUDIT_DB": ("audit_db",),
     "ASSISTANT_AGENT": ("agent",),
+    "ASSISTANT_BUSINESS": ("company", "business"),
 }
 
 
@@ -207,6 +225,12 @@ def load_settings(
     for setting, value in (overrides or {}).items():
         _set(data, setting, value)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
+    if path:
+        # Knowledge folders are named from where the config file sits, as people write them.
+        base = Path(path).parent
+        folders = [p if p.is_absolute() else base / p for p in settings.knowledge.paths]
+        settings.knowledge.paths = folders
+    return settings

@@ -91,6 +91,61 @@ class Cue(BaseModel):
     weight: float = 1.0
 
 
+About = Literal[
+    "order",
+    "parcel",
+    "item",
+    "bag",
+    "flight",
+    "booking",
+    "account",
+    "bill",
+    "subscription",
+    "service",
+    "device",
+    "staff",
+    "other",
+]
+
+
+class Situation(BaseModel):
+    """What the email says beyond its category: what a reply must fit. Read from the customer's
+    words alone (classify/situation.py); each field holds only what the email supports."""
+
+    kind: Literal["complaint", "thanks", "question", "request"] = "complaint"
+    """Whether it is a complaint at all: thanks, a neutral or pre-sale question and a request (an
+    address change) get replies that fit them."""
+    about: About = "other"
+    """What the complaint is about."""
+    actor: Literal["customer", "company", "unknown"] = "unknown"
+    """Who did what the customer complains about: they asked to cancel, or the company cancelled."""
+    questions: list[str] = Field(default_factory=list)
+    """The direct questions asked, as written."""
+    happening_now: bool = False
+    """On board, at the airport, stranded, tonight, money just taken: it needs an answer now."""
+    danger: bool = False
+    """Injury, illness or danger."""
+    bereavement: bool = False
+    """The customer tells of a death."""
+    shipment: bool = False
+    """The email speaks of a delivery, parcel, courier or tracking."""
+    tried: list[str] = Field(default_factory=list)
+    """What the customer says they already tried, as written."""
+    problem: str | None = None
+    """A short phrase in the customer's own words for the problem."""
+    deadline: str | None = None
+    """A deadline the customer names ("by 3pm", "before my flight on Friday")."""
+    product: str | None = None
+    """The product the complaint is about (not merely the first one named)."""
+    reference: str | None = None
+    """The order or booking number (never a police, case or ticket reference)."""
+    amount: str | None = None
+    """The amount in dispute: one the customer says they paid, were charged or lost."""
+    uncertain: str | None = None
+    """Why the category is not to be trusted (it rests on one weak cue, or on the learned model
+    at low confidence); None when it is."""
+
+
 class Classification(BaseModel):
     category: Category
     urgency: Urgency
@@ -105,6 +160,7 @@ class Classification(BaseModel):
     """The learned classifier's probability for the category given (0 to 1)."""
     signal_confidence: dict[Signal, float] = Field(default_factory=dict)
     """The learned classifier's probability for each escalation signal."""
+    situation: Situation = Field(default_factory=Situation)
 
 
 class Finding(BaseModel):
@@ -178,6 +234,52 @@ class Usage(BaseModel):
         )
 
 
+Action = Literal[
+    "refund",
+    "replace",
+    "reship",
+    "rebook",
+    "credit",
+    "callback",
+    "escalate",
+    "compensate",
+    "investigate",
+    "cancel",
+    "send",
+    "fix",
+    "contact",
+    "other",
+]
+
+
+class Commitment(BaseModel):
+    """An action a reply commits to, claimed as done ("I've refunded you") or promised ("I'll
+    call you tomorrow"). The agent confirms each before the reply is approved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    start: int
+    end: int
+    """Character offsets into the reply."""
+    action: Action
+    done: bool
+    """Claimed as already done (True) or promised (False)."""
+    when: str | None = None
+    """The time the reply gives ("today", "within 24 hours"), if it gives one."""
+
+
+class Source(BaseModel):
+    """A piece of the company's knowledge a draft used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    path: str
+    url: str | None = None
+    kind: Literal["article", "macro", "policy"] = "article"
+
+
 class DraftResult(BaseModel):
     email: Email
     classification: Classification
@@ -191,6 +293,10 @@ class DraftResult(BaseModel):
     prompt_version: str | None = None
     notes: list[str] = Field(default_factory=list)
     """What the agent must know about this draft (language the drafter cannot write, safety)."""
+    commitments: list[Commitment] = Field(default_factory=list)
+    """What the reply promises or claims done; each needs the agent's confirmation."""
+    sources: list[Source] = Field(default_factory=list)
+    """The company knowledge the draft used."""
 
 
 class Drafted(BaseModel):
@@ -203,6 +309,7 @@ class Drafted(BaseModel):
     revisions: int = 0
     usage: Usage | None = None
     notes: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
 
 
 Text = str | bytes | Email

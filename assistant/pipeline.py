@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from . import backends, intake
+from . import backends, intake, knowledge
 from .batch import BatchResult, adraft_items, items_of
 from .classify import classify_offline
+from .classify.situation import read_situation
+from .commitments import find_commitments
 from .config import Settings, data_dir, load_settings
 from .errors import InputError
 from .intake.facts import amounts_in, extract_facts
+from .knowledge import Retrieved
 from .lint import Linter
 from .lint.judge import Judgement, judge_findings
 from .llm import StreamSink, run_sync
@@ -42,6 +45,18 @@ class Assistant:
         self.backend = backend or backends.make(self.settings, self.prompts)
         self._audit: AuditLog | None = None
         self._redactor = Redactor(self.settings.sensitive_patterns)
+        if self.settings.knowledge.paths:
+            knowledge.load(self.settings.knowledge.paths)  # a missing folder is an error now
+
+    # retrieve
+    def retrieve(self, email: Email, classification: Classification) -> Retrieved:
+        """What the company's knowledge says about this complaint (nothing, with none set up)."""
+        paths = self.settings.knowledge.paths
+        base = knowledge.load(paths) if paths else None
+        situation = classification.situation
+        text = "\n".join(filter(None, [email.subject, email.body]))
+        topics = {classification.category.value, situation.about}
+        return knowledge.retrieve(base, text, situation.questions, topics)
 
     @classmethod
     def from_config(
@@ -70,8 +85,10 @@ class Assistant:
     async def aclassify(self, source: Text) -> Classification:
         email = self.read(source)
         reading = classify_offline(email)
-        outgoing, _ = self._outgoing(email)
-        classification = await self.backend.classify(outgoing, self._shown(reading, outgoing))
+        outgoing, redaction = self._outgoing(email)
+        classification = await self.backend.classify(
+            outgoing, self._shown(reading, outgoing, redaction)
+        )
         return classification.model_copy(update={"facts": email.facts})
 
     # what leaves this machine
@@ -106,9 +123,14 @@ class Assistant:
         return redacted, redaction
 
     @staticmethod
-    def _shown(reading: Classification, outgoing: Email) -> Classification:
-        """The offline reading as a hint for the backend, with only the facts it may see."""
-        return reading.model_copy(update={"facts": outgoing.facts})
+    def _shown(reading: Classification, outgoing: Email, redaction: Redaction) -> Classification:
+        """The offline reading as a hint for the backend, with only the facts and the customer's
+        words it may see."""
+        if not redaction.active:
+            return reading
+        return reading.model_copy(
+            update={"facts": outgoing.facts, "situation": read_situation(outgoing, reading)}
+        )
 
     # lint
     def lint(self, text: str, *, email: Email | None = None) -> LintReport:
@@ -144,8 +166,13 @@ class Assistant:
         sink = (
             RestoringSink(redaction, stream) if stream is not None and redaction.active else stream
         )
+        hint = self._shown(reading, outgoing, redaction)
         drafted = await self.backend.draft(
-            outgoing, self._shown(reading, outgoing), lint_backend_reply, sink
+            outgoing,
+            hint,
+            lint_backend_reply,
+            sink,
+            knowledge=self.retrieve(outgoing, hint),
         )
         reply = redaction.restore(drafted.reply)
         lint = self.lint(reply, email=email) if redaction.active else drafted.lint
@@ -156,9 +183,10 @@ class Assistant:
                 lint = _with_judgement(lint, reply, judgement, redaction)
                 if judgement.usage is not None:
                     usage = judgement.usage if usage is None else usage + judgement.usage
+        final = drafted.classification.model_copy(update={"facts": email.facts})
         return DraftResult(
             email=email,
-            classification=drafted.classification.model_copy(update={"facts": email.facts}),
+            classification=final.model_copy(update={"situation": read_situation(email, final)}),
             meta_goal=redaction.restore(drafted.meta_goal),
             reply=reply,
             lint=lint,
@@ -168,6 +196,8 @@ class Assistant:
             usage=usage,
             prompt_version=self.prompts.version,
             notes=drafted.notes,
+            commitments=find_commitments(reply),
+            sources=drafted.sources,
         )
 
     async def adraft_many(

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateError
 
@@ -51,6 +53,13 @@ class Prompts:
                 f"The template {exc.name or name} line {exc.lineno}: {exc.message}."
             ) from None
 
+    def first(self, *names: str) -> str:
+        """The first of `names` that exists: a business's own template, then the general one."""
+        for name in names:
+            if (self.folder / name).is_file():
+                return name
+        raise TemplateError(f"None of the templates {', '.join(names)} is in {self.folder}.")
+
     def render(self, template: str, /, **variables: Any) -> str:
         try:
             return self._template(template).render(**variables).strip()
@@ -74,6 +83,18 @@ class Prompts:
         exported = {k: str(v).strip() for k, v in module.__dict__.items() if not k.startswith("_")}
         return str(module).strip(), exported
 
+    def render_text(self, source: str, /, **variables: Any) -> str:
+        """A template the company wrote (a saved reply in its knowledge folder), rendered in
+        Jinja's sandbox: it may name the customer's facts, never reach into Python."""
+        try:
+            return _sandbox().from_string(source).render(**variables).strip()
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(
+                f"The saved reply needs a value nobody gave it: {exc.message}."
+            ) from None
+        except (jinja2.TemplateSyntaxError, SecurityError) as exc:
+            raise TemplateError(f"The saved reply is not a valid template: {exc}.") from None
+
     @property
     def version(self) -> str:
         return _folder_version(self.folder)
@@ -87,6 +108,11 @@ def _folder_version(folder: Path) -> str:
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+@cache
+def _sandbox() -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 @cache

@@ -153,7 +153,7 @@ class CannedBackend:
         self.seen.append(email)
         return hint
 
-    async def draft(self, email, hint, lint, stream=None):  # type: ignore[no-untyped-def]
+    async def draft(self, email, hint, lint, stream=None, *, knowledge=None):  # type: ignore[no-untyped-def]
         self.seen.append(email)
         return assistant.Drafted(
             classification=hint,

@@ -57,13 +57,13 @@ def test_repeat_contact_and_chargeback_are_acknowledged_not_argued() -> None:
     result = _draft("03-cancel-after-dispatch.eml")
     assert "more than once" in result.reply
     assert "money protected" in result.reply
-    assert "I've cancelled it" in result.reply
+    assert "I'll cancel it" in result.reply
     assert "chargeback" not in result.reply.lower()
 
 
 def test_safety_and_legal_signals_shape_the_reply() -> None:
     result = _draft("14-rude-service-allergy.txt")
-    assert "health matters" in result.reply
+    assert "health and safety matter" in result.reply
     assert "customer relations lead" in result.reply
     assert any("safety" in note.lower() for note in result.notes)
 
@@ -96,7 +96,7 @@ def test_company_profile_and_policy_feed_the_reply() -> None:
 
 def test_no_reship_policy_refunds_instead() -> None:
     result = _draft("01-lost-parcel.txt", Settings(policy=Policy(reship_lost_parcels=False)))
-    assert "refunded you in full today" in result.reply
+    assert "refund you in full" in result.reply
     assert "replacement" not in result.reply
 
 

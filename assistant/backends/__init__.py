@@ -17,6 +17,7 @@ from ..models import Classification, Drafted, Email, LintReport
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..knowledge import Retrieved
     from ..lint.judge import Judgement
     from ..llm import Limiter, StreamSink
     from ..prompts import Prompts
@@ -46,7 +47,11 @@ class Backend(Protocol):
         hint: Classification,
         lint: Lint,
         stream: StreamSink | None = None,
-    ) -> Drafted: ...
+        *,
+        knowledge: Retrieved | None = None,
+    ) -> Drafted:
+        """`knowledge`: what the company's own articles and saved replies say about this
+        complaint; the Drafted's `sources` name what the reply used."""
 
     async def judge(self, email: Email, reply: str) -> Judgement | None:
         """The LLM judge's reading of a reply (`[lint] judge`); None from a backend without one."""

@@ -7,6 +7,7 @@ import asyncio
 from typing import TYPE_CHECKING, Literal
 
 from ..draft.offline import draft_offline, offline_notes
+from ..knowledge import Retrieved
 from ..models import Classification, Drafted, Email
 from . import Lint
 
@@ -31,19 +32,36 @@ class OfflineBackend:
         return hint
 
     async def draft(
-        self, email: Email, hint: Classification, lint: Lint, stream: StreamSink | None = None
+        self,
+        email: Email,
+        hint: Classification,
+        lint: Lint,
+        stream: StreamSink | None = None,
+        *,
+        knowledge: Retrieved | None = None,
     ) -> Drafted:
         # CPU work: in a thread, so an event loop serving other requests is never held up.
-        return await asyncio.to_thread(self._compose, email, hint, lint)
+        return await asyncio.to_thread(self._compose, email, hint, lint, knowledge or Retrieved())
 
-    def _compose(self, email: Email, classification: Classification, lint: Lint) -> Drafted:
-        goal, reply = draft_offline(email, classification, self.settings, self.prompts)
+    def _compose(
+        self, email: Email, classification: Classification, lint: Lint, knowledge: Retrieved
+    ) -> Drafted:
+        goal, reply = draft_offline(email, classification, self.settings, self.prompts, knowledge)
+        report = lint(reply)
+        if not report.ok:
+            # The customer's words said back can carry what the linter stops ("I'm so sorry the
+            # staff said it was my fault"): the reply without them is the safe one.
+            goal, reply = draft_offline(
+                email, classification, self.settings, self.prompts, knowledge, echo=False
+            )
+            report = lint(reply)
         return Drafted(
             classification=classification,
             meta_goal=goal,
             reply=reply,
-            lint=lint(reply),
-            notes=offline_notes(classification),
+            lint=report,
+            notes=offline_notes(classification, knowledge),
+            sources=knowledge.sources(offline=True),
         )
 
     async def judge(self, email: Email, reply: str) -> Judgement | None:

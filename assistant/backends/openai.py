@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..classify.llm import aclassify_llm
 from ..draft.llm import adraft_llm
+from ..knowledge import Retrieved
 from ..lint.judge import Judgement
 from ..llm import Exchange, LLMClient, endpoint_name
 from ..models import Classification, Drafted, Email
@@ -55,8 +56,15 @@ class OpenAIBackend:
         )
 
     async def draft(
-        self, email: Email, hint: Classification, lint: Lint, stream: StreamSink | None = None
+        self,
+        email: Email,
+        hint: Classification,
+        lint: Lint,
+        stream: StreamSink | None = None,
+        *,
+        knowledge: Retrieved | None = None,
     ) -> Drafted:
+        knowledge = knowledge or Retrieved()
         exchange = Exchange()
         if self.settings.llm.classify == "separate":
             classification = await aclassify_llm(
@@ -75,8 +83,11 @@ class OpenAIBackend:
             exchange,
             stream,
             classify=together,
+            knowledge=knowledge,
         )
-        return drafted.model_copy(update={"usage": exchange.usage})
+        return drafted.model_copy(
+            update={"usage": exchange.usage, "sources": knowledge.sources(offline=False)}
+        )
 
     async def judge(self, email: Email, reply: str) -> Judgement | None:
         text = "\n".join(filter(None, [email.subject, email.body]))

@@ -63,6 +63,7 @@ def merge(model: LLMClassification, offline: Classification) -> Classification:
         facts=offline.facts,
         cues=cues,
         backend="openai",
+        situation=offline.situation,
     )
 
 

@@ -19,11 +19,18 @@ from typing import Any
 from ..learned import complaint_model
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 from ..textmatch import Prefilter, WordRegex, caseless_safe
+from .situation import read_situation
 
 _FLAGS = re.IGNORECASE
 _URGENT = re.compile(
     r"\b(?:urgent\w*|asap|immediately|right now|today|tonight|tomorrow|emergency|stranded|"
     r"hacked|fraud\w*|stolen|locked out)\b|\bhelp!",
+    _FLAGS,
+)
+# "How do I file a claim?" asks how to get a problem put right, not how to use a product.
+_PROCESS_QUESTION = re.compile(
+    r"\bhow (?:do|can|should) (?:i|we) (?:\w+ ){0,2}(?:claim|refund|complain\w*|complaint|report|"
+    r"compensat\w*|contact|reach|return|cancel|dispute|escalat\w*)",
     _FLAGS,
 )
 _SHOUTING = re.compile(r"\b[A-Z]{3,}\b")
@@ -147,6 +154,16 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
                 scores[category] = scores.get(category, 0.0) + weight
                 cues.append(Cue(label=category.value, text=found, weight=weight))
     best = max(scores, key=lambda c: scores[c], default=Category.other)
+    problems = {c: v for c, v in scores.items() if c is not Category.how_to_or_usage}
+    asks_process = _PROCESS_QUESTION.search(text.original)
+    if (
+        best is Category.how_to_or_usage
+        and asks_process
+        and max(problems.values(), default=0.0) >= lex.min_score
+    ):
+        # "My bag was ripped. How do I file a claim?" asks how to get a problem put right: the
+        # problem is the category, the question is answered beside it.
+        best = max(problems, key=lambda c: problems[c])
     category = best if scores.get(best, 0.0) >= lex.min_score else Category.other
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
@@ -176,7 +193,7 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     cues.extend(Cue(label=sentiment, text=t) for t in sentiment_cues)
     urgency = _urgency(text.original, category, sentiment, signals)
     outcome = next((o for p, o in lex.outcomes if p.first(text)), None)
-    return Classification(
+    reading = Classification(
         category=category,
         urgency=urgency,
         sentiment=sentiment,
@@ -188,6 +205,7 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
         confidence=model["category"].get(category.value, 1.0),
         signal_confidence={Signal(k): v for k, v in model["signals"].items()},
     )
+    return reading.model_copy(update={"situation": read_situation(email, reading)})
 
 
 def _distinct(cues: list[Cue]) -> list[Cue]:

@@ -13,10 +13,11 @@ from pydantic import BaseModel, Field
 
 from ..classify.llm import CATEGORY_MEANINGS, LLMClassification, merge
 from ..config import Settings
+from ..knowledge import Retrieved
 from ..llm import Exchange, LLMClient, StreamSink
 from ..models import Classification, Drafted, Email, LintReport
 from ..prompts import Prompts
-from .offline import playbook_vars
+from .offline import playbook, playbook_vars
 
 
 class DraftOutput(BaseModel):
@@ -37,19 +38,20 @@ def draft_messages(
     prompts: Prompts,
     *,
     classify: bool = False,
+    knowledge: Retrieved | None = None,
 ) -> list[dict[str, str]]:
     """The system prompt holds what is the same for every complaint of a kind (the company, the
     guidelines, the playbook, the policy), the user prompt the complaint itself, so servers'
     prefix caches can reuse the first."""
     variables = playbook_vars(email, classification, settings)
-    playbook, exported = prompts.render_with_exports(
-        f"playbooks/{classification.category.value}.md.j2", **variables
+    playbook_text, exported = prompts.render_with_exports(
+        playbook(prompts, classification, settings), **variables
     )
     system = prompts.render(
         "system.md.j2",
         **variables,
         category_title=exported["title"],
-        playbook=playbook,
+        playbook=playbook_text,
         classify=classify,
         categories=CATEGORY_MEANINGS,
     )
@@ -60,6 +62,7 @@ def draft_messages(
         classification=classification,
         facts=classification.facts,
         classify=classify,
+        knowledge=knowledge or Retrieved(),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -75,8 +78,11 @@ async def adraft_llm(
     stream: StreamSink | None = None,
     *,
     classify: bool = False,
+    knowledge: Retrieved | None = None,
 ) -> Drafted:
-    messages = draft_messages(email, classification, settings, prompts, classify=classify)
+    messages = draft_messages(
+        email, classification, settings, prompts, classify=classify, knowledge=knowledge
+    )
     if classify:
         first = await client.astructured(
             messages, ClassifiedDraft, exchange=exchange, stream=stream

@@ -1,13 +1,18 @@
-"""The offline drafter: fills the category's reply template with the classification, the facts and
-the company profile. Deterministic, no network, and its drafts pass the project's own linter."""
+"""The offline drafter: composes the reply from the evidence. The situation read from the email
+(classify/situation.py), the business's vocabulary and remedies, and the company's saved replies
+and articles fill the reply parts in prompts/offline/; nothing goes in that the email does not
+support. Deterministic, no network, and its drafts pass the project's own linter."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from ..classify.situation import second_person
 from ..config import Settings
-from ..intake.facts import amounts_in, first_name
+from ..errors import TemplateError
+from ..intake.facts import first_name
+from ..knowledge import Retrieved
 from ..models import Category, Classification, Email, Signal
 from ..prompts import Prompts
 
@@ -26,7 +31,8 @@ _STOPPED = re.compile(
 _ARRIVED = re.compile(
     r"\b(?:arrived|came|delivered|opened (?:the )?box|out of the box|in the post)\b"
 )
-_HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me)\b")
+_HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me|ported)\b")
+_NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -37,11 +43,24 @@ LANGUAGE_NAMES = {
     "pt": "Portuguese",
     "nl": "Dutch",
 }
+# What the customer's subject is called in a reply, when no product names it.
+_NOUNS = {
+    "order": "order",
+    "parcel": "parcel",
+    "bag": "bag",
+    "flight": "flight",
+    "booking": "booking",
+    "account": "account",
+    "bill": "bill",
+    "subscription": "subscription",
+    "service": "service",
+    "device": "device",
+}
 
 
 @dataclass(frozen=True)
 class BodyCues:
-    """What the playbooks read from an email's body alone, whatever its classification."""
+    """What the reply parts read from an email's body alone, whatever its classification."""
 
     cancel: bool
     exchange: bool
@@ -55,8 +74,8 @@ class BodyCues:
 def body_cues(body: str) -> BodyCues:
     text = body.lower()
     return BodyCues(
-        cancel=bool(re.search(r"\bcancel", text)),
-        exchange=bool(re.search(r"\bexchange\b", text)),
+        cancel=bool(re.search(r"\bcancel", text)) and not _NO_CANCEL.search(text),
+        exchange=bool(re.search(r"\b(?:exchange|replace|swap)\b", text)),
         size_issue=bool(_SIZE.search(text)),
         partial=bool(_PARTIAL.search(text)),
         quality=bool(_QUALITY.search(text)),
@@ -72,40 +91,42 @@ def body_cues(body: str) -> BodyCues:
 def playbook_vars(
     email: Email, classification: Classification, settings: Settings
 ) -> dict[str, object]:
-    """Everything a playbook or reply template may use; shared with the LLM prompts."""
-    facts = classification.facts
+    """Everything a playbook or reply part may use; shared with the LLM prompts."""
+    situation = classification.situation
     cues = body_cues(email.body)
-    product = facts.products[0] if facts.products else None
-    if product and len(facts.products) > 1 and classification.category is Category.lost_or_missing:
-        product = None  # "one of two items": naming only the first may name the wrong one
-    # Only an amount the customer says they paid or were charged is named in a reply: any other
-    # (a refund an email claims was "authorised") would be a promise nobody checked.
-    paid = amounts_in(email.body) if facts.amounts else frozenset()
-    amount = next((a for a in facts.amounts if _value(a) in paid), None)
-    order = facts.order_numbers[0] if facts.order_numbers else None
+    business = settings.business
     policy = settings.policy
+    product = situation.product
+    if situation.about in ("flight", "booking", "account", "bill", "subscription", "service"):
+        product = None  # "your check bag" in a complaint about a flight is the wrong subject
+    thing = product or _NOUNS.get(situation.about) or business.case
+    reference = situation.reference
+    ref = f" ({business.case} {reference})" if reference else ""
     return {
         "company": settings.company,
         "policy": policy,
-        "name": first_name(facts.customer_name),
+        "business": business,
+        "actions": business.actions,
+        "situation": situation,
+        "category": classification.category.value,
+        "name": first_name(classification.facts.customer_name),
         "product": product,
-        "thing": product or "order",
-        "order": order,
-        "order_ref": f" (order {order})" if order else "",
-        "your_order": f"your order {order}" if order else "your order",
-        "your_thing": f"your {product} (order {order})"
-        if product and order
-        else f"your {product}"
-        if product
-        else f"your order {order}"
-        if order
-        else "your order",
-        "amount": amount,
+        "thing": thing,
+        "reference": reference,
+        "ref": ref,
+        "your_thing": f"your {thing}{ref}",
+        "your_case": f"your {business.case}{ref}",
+        "problem": situation.problem,
+        "amount": situation.amount,
+        "deadline": second_person(situation.deadline) if situation.deadline else None,
+        "tried": [second_person(t) for t in situation.tried],
+        "shipment": situation.shipment or (business.ships and situation.about == "parcel"),
+        "urgent_now": situation.happening_now or situation.danger,
         "signals": [s.value for s in classification.escalation_signals],
         "sentiment": classification.sentiment,
         "wants_refund": classification.desired_outcome == "a refund",
-        "wants_cancel": classification.category is Category.cancellation_or_order_change
-        and cues.cancel,
+        "wants_cancel": cues.cancel and situation.actor != "company",
+        "company_acted": situation.actor == "company",
         "wants_exchange": classification.desired_outcome == "an exchange" or cues.exchange,
         "size_issue": cues.size_issue,
         "partial": cues.partial,
@@ -115,47 +136,102 @@ def playbook_vars(
         "goodwill": f"{min(policy.max_goodwill_credit, 15.0):g}"
         if policy.max_goodwill_credit > 0
         else None,
-        "language_name": LANGUAGE_NAMES.get(facts.language, facts.language),
+        "language_name": LANGUAGE_NAMES.get(
+            classification.facts.language, classification.facts.language
+        ),
     }
 
 
-def _value(amount: str) -> float | None:
-    digits = re.sub(r"[^\d.]", "", amount.replace(",", ""))
-    try:
-        return float(digits)
-    except ValueError:
-        return None
+def playbook(prompts: Prompts, classification: Classification, settings: Settings) -> str:
+    """The playbook for this business and category, or the general one."""
+    category = classification.category.value
+    return prompts.first(
+        f"playbooks/{settings.company.business}/{category}.md.j2", f"playbooks/{category}.md.j2"
+    )
+
+
+def reply_template(prompts: Prompts, classification: Classification, settings: Settings) -> str:
+    """The reply parts for this email: by kind for what is not a complaint, the general reply
+    where the category is uncertain, else by business and category with the general fallback."""
+    situation = classification.situation
+    if situation.kind != "complaint":
+        return f"offline/kinds/{situation.kind}.txt.j2"
+    category = "other" if situation.uncertain else classification.category.value
+    return prompts.first(
+        f"offline/{settings.company.business}/{category}.txt.j2", f"offline/{category}.txt.j2"
+    )
 
 
 def meta_goal(
-    prompts: Prompts, classification: Classification, variables: dict[str, object]
+    prompts: Prompts,
+    classification: Classification,
+    settings: Settings,
+    variables: dict[str, object],
 ) -> str:
-    exported = prompts.exports(f"playbooks/{classification.category.value}.md.j2", **variables)
-    return exported["meta_goal"]
+    return prompts.exports(playbook(prompts, classification, settings), **variables)["meta_goal"]
 
 
 def draft_offline(
-    email: Email, classification: Classification, settings: Settings, prompts: Prompts
+    email: Email,
+    classification: Classification,
+    settings: Settings,
+    prompts: Prompts,
+    knowledge: Retrieved | None = None,
+    *,
+    echo: bool = True,
 ) -> tuple[str, str]:
-    """Returns (meta_goal, reply)."""
+    """Returns (meta_goal, reply). `echo=False` leaves out the customer's own words (the problem
+    as they put it, what they tried), for when those words said back would read wrong."""
+    knowledge = knowledge or Retrieved()
     variables = playbook_vars(email, classification, settings)
-    goal = meta_goal(prompts, classification, variables)
-    reply = prompts.render(f"offline/{classification.category.value}.txt.j2", **variables)
+    if not echo:
+        variables.update(problem=None, tried=[])
+    goal = meta_goal(prompts, classification, settings, variables)
+    reply = prompts.render(
+        reply_template(prompts, classification, settings),
+        **variables,
+        answers=knowledge.answers,
+        macro=_macro(prompts, knowledge, variables),
+    )
     # Blocks that render empty leave stacked blank lines behind; a reply has one between paragraphs.
     reply = re.sub(r"[ \t]+\n", "\n", reply)
+    reply = re.sub(r"[ \t]{2,}", " ", reply)
     reply = re.sub(r"\n\s*\n\s*(?=\S)", "\n\n", reply)
     return goal, reply
 
 
-def offline_notes(classification: Classification) -> list[str]:
+def _macro(prompts: Prompts, knowledge: Retrieved, variables: dict[str, object]) -> str | None:
+    """The fitting saved reply with the customer's facts filled in; None if there is none, or
+    it needs a fact this email does not give."""
+    if knowledge.macro is None:
+        return None
+    try:
+        return prompts.render_text(knowledge.macro.body, **variables)
+    except TemplateError:
+        return None
+
+
+def offline_notes(classification: Classification, knowledge: Retrieved | None = None) -> list[str]:
     """What the agent must know about this draft's limits."""
     notes = []
+    situation = classification.situation
     language = classification.facts.language
     if language != "en":
         notes.append(
             f"The email looks {LANGUAGE_NAMES.get(language, language)}; the offline drafter writes English only. "
             "Use the openai backend for a reply in the customer's language."
         )
-    if Signal.safety_issue in classification.escalation_signals:
-        notes.append("Safety issue: check the reply with your product safety lead before sending.")
+    if situation.uncertain and situation.kind == "complaint":
+        notes.append(f"General reply: {situation.uncertain} Check what the customer needs.")
+    if Signal.safety_issue in classification.escalation_signals or situation.danger:
+        notes.append("Safety issue: check the reply with your safety lead before sending.")
+    unanswered = [a.question for a in (knowledge.answers if knowledge else []) if not a.document]
+    if unanswered:
+        notes.append(
+            "No article answers: "
+            + "; ".join(f'"{q}"' for q in unanswered)
+            + ". The draft promises an answer: give it, or say who will."
+        )
+    if classification.category is Category.other and situation.kind == "complaint":
+        notes.append("No category fits well: the draft is the general reply.")
     return notes

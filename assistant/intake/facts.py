@@ -16,7 +16,7 @@ def _starting(first: str, pattern: str) -> re.Pattern[str]:
     return re.compile(f"(?=[{first}])(?:{pattern})", re.I)
 
 
-_ORDER = _starting(
+ORDER = _starting(
     "otir#",
     r"(?:\border(?:\s+(?:number|no\.?|num|id|ref(?:erence)?))?|\btransaction|\binvoice|\bref(?:erence)?)"
     r"\s*(?:is\s+|was\s+)?[:#]?\s*#?\s*(?P<id>[A-Z]{0,4}-?\d[\dA-Z-]{2,19})\b"
@@ -254,7 +254,7 @@ _LANGUAGES_OF: dict[str, tuple[str, ...]] = {
 
 
 def extract_facts(text: str, *, name_hint: str | None = None) -> Facts:
-    orders = [m.group("id") or m.group("hash") for m in _ORDER.finditer(text)]
+    orders = [m.group("id") or m.group("hash") for m in ORDER.finditer(text)]
     tracking = [m.group("id") or m.group("ups") for m in _TRACKING.finditer(text)]
     # A tracking number must contain a digit; "tracking information" is not one.
     tracking = [t for t in tracking if t and re.search(r"\d", t)]

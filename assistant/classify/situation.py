@@ -1,0 +1,378 @@
+"""Reading the situation: what an email says beyond its category, in the customer's own words.
+
+Every field is read from the text and holds only what it supports: a reply built on it says
+nothing the customer did not (no parcel where none was sent, no "you asked us to cancel" when we
+cancelled). Patterns here are about how people write to any company, not about one shop."""
+
+from __future__ import annotations
+
+import re
+
+from ..intake.facts import MONEY, ORDER, amounts_in, money_value
+from ..models import About, Category, Classification, Email, Signal, Situation
+
+_I = re.IGNORECASE
+
+# What an email can be about, each with the words that name it. The one named nearest to the
+# words that decided the category is what the complaint is about.
+_ABOUT: list[tuple[About, re.Pattern[str]]] = [
+    (
+        "flight",
+        re.compile(
+            r"\b(?:flights?|flew|fly|flying|plane|aircraft|layover|connection|gate|boarding|departure|landed|pilot|seat \d+[a-f]|\d+[a-f] seat|on board)\b",
+            _I,
+        ),
+    ),
+    (
+        "bag",
+        re.compile(
+            r"\b(?:luggage|baggage|bags?|suitcases?|carry-?on|check(?:ed)? bag|stroller)\b", _I
+        ),
+    ),
+    (
+        "booking",
+        re.compile(
+            r"\b(?:bookings?|reservations?|booked|tickets?|itinerary|check-?in|hotel room|room)\b",
+            _I,
+        ),
+    ),
+    (
+        "bill",
+        re.compile(
+            r"\b(?:bills?|billed|billing|invoices?|charged?|charges|overcharged|statement|direct debit|payment)\b",
+            _I,
+        ),
+    ),
+    (
+        "subscription",
+        re.compile(
+            r"\b(?:subscriptions?|subscribed|membership|plan|renewal|renewed|auto-?renew\w*|premium|trial)\b",
+            _I,
+        ),
+    ),
+    (
+        "account",
+        re.compile(
+            r"\b(?:account|log ?in|login|logged|sign ?in|password|2fa|verification code|locked out|username|profile)\b",
+            _I,
+        ),
+    ),
+    (
+        "parcel",
+        re.compile(
+            r"\b(?:parcels?|packages?|deliver(?:y|ies|ed)|courier|shipping|shipped|shipment|tracking|dispatch(?:ed)?|postman|post office)\b",
+            _I,
+        ),
+    ),
+    (
+        "device",
+        re.compile(
+            r"\b(?:router|modem|handset|phone|laptop|console|tablet|tv|set-?top box|device|sim|printer)\b",
+            _I,
+        ),
+    ),
+    (
+        "service",
+        re.compile(
+            r"\b(?:internet|wi-?fi|broadband|signal|connection|outage|network|service|app|website|site|server|sync|download|update|software|game)\b",
+            _I,
+        ),
+    ),
+    (
+        "staff",
+        re.compile(
+            r"\b(?:staff|agent|employee|crew|attendant|driver|cashier|manager|representative|rep|rude|spoke to|speaking to)\b",
+            _I,
+        ),
+    ),
+    ("order", re.compile(r"\b(?:orders?|ordered|purchase[ds]?|bought)\b", _I)),
+]
+_SHIPMENT = re.compile(
+    r"\b(?:parcels?|packages?|couriers?|deliver(?:y|ies|ed)|shipping|shipped|shipment|tracking|"
+    r"dispatch(?:ed)?|postman|post office|ups|fedex|dhl|usps|royal mail|hermes|evri|arrived|"
+    r"arrive|hasn.?t arrived|never came|in the post|on my doorstep|left at)\b",
+    _I,
+)
+_NOW = re.compile(
+    r"\b(?:right now|on board|onboard|at the (?:airport|gate|terminal|desk|counter|station)|"
+    r"stranded|stuck (?:at|in|on)|tonight|as we speak|currently (?:at|on|in|sitting|stuck|waiting)|"
+    r"just (?:took|taken|charged|cancell?ed|landed|been charged|emptied|drained)|"
+    r"(?:is|are) (?:happening|going on) now|now,? (?:please|asap)|immediately|emergency|"
+    r"(?:help|needs? (?:help|a doctor)) (?:us |me |him |her )?now|nowhere to (?:sleep|stay)|sitting on the (?:plane|tarmac)|in the air|mid-?flight)\b",
+    _I,
+)
+_DANGER = re.compile(
+    r"\b(?:hurt|injur\w*|burn(?:ed|t|s|ing)?|sparked|sparks|sparking|on fire|caught fire|fire|"
+    r"smok(?:e|ing)|bleed\w*|blood|hospital\w*|a&e|allergic reaction|anaphyla\w*|chok\w*|"
+    r"in pain|moaning|unconscious|collapsed|electric shock|shocked me|scorched|melted|"
+    r"exploded|dangerous|unsafe|medical|ambulance|paramedic|poison\w*|sick|vomit\w*|ill)\b",
+    _I,
+)
+_DEATH = re.compile(
+    r"\b(?:passed away|died|death|funeral|bereave\w*|deceased|late (?:husband|wife|mother|father|"
+    r"mum|mom|dad|son|daughter))\b",
+    _I,
+)
+_TRIED = re.compile(
+    r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?)\s+(?:already\s+|also\s+|even\s+)?"
+    r"(?:tried|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|checked|"
+    r"called|rang|phoned|emailed|contacted|messaged|chatted|spoke|spoken|followed|unplugged|"
+    r"turned (?:it|the \w+) off|updated|changed my password)\b[^.!?\n]*",
+    _I,
+)
+_DEADLINE = re.compile(
+    r"\b(?:by|before|until|no later than)\s+(?:(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|"
+    r"noon|midnight|tonight|tomorrow(?: morning| night| evening)?|the weekend|end of (?:the )?(?:day|week)|"
+    r"(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:my|the|our) (?:flight|trip|wedding|holiday|vacation|birthday|party|event|meeting|demo|"
+    r"presentation|exam|interview|move|departure|check-?out)(?: on \w+| at \d{1,2}(?::\d{2})?\s*(?:am|pm)?)?))",
+    _I,
+)
+# A direct question: one the customer wants answered, not a rhetorical one.
+_QUESTION_START = re.compile(
+    r"^(?:how|what|when|where|why|who|which|whom|whose|can|could|will|would|is|are|am|do|does|"
+    r"did|should|shall|may|have|has|any(?:one|body)?|is there)\b",
+    _I,
+)
+_RHETORICAL = re.compile(
+    r"\b(?:guess what|are you (?:kidding|serious|joking)|seriously|how about|how hard|how difficult|"
+    r"what kind of|what the|who does that|why would (?:i|anyone)|how is this (?:acceptable|ok)|"
+    r"is this a joke|really|why bother|what.s the point|do you even|does anyone (?:care|even)|"
+    r"how (?:dare|can you (?:live|sleep))|are you (?:even|people))\b",
+    _I,
+)
+_THANKS = re.compile(
+    r"\b(?:thank you|thanks|thx|kudos|shout-?out|great job|well done|love (?:it|your|the)|"
+    r"appreciate\w*|amazing service|excellent service|brilliant|above and beyond)\b",
+    _I,
+)
+_COMPLAINT = re.compile(
+    r"\b(?:not|never|no|still|wrong|broken|late|delay\w*|missing|lost|cancell?ed|refund|"
+    r"charged|overcharged|rude|terrible|awful|worst|problem|issue|complain\w*|disappoint\w*|"
+    r"unhappy|angry|furious|fail\w*|error|can.?t|won.?t|didn.?t|doesn.?t|isn.?t|hasn.?t|"
+    r"haven.?t|waiting|ridiculous|unacceptable|damaged|faulty|down|outage|stopped|disgust\w*|"
+    r"poor|bad|horrible|shocking|useless|nightmare|sucks?)\b",
+    _I,
+)
+_REQUEST = re.compile(
+    r"\b(?:change|update|correct) (?:my|the) (?:delivery |shipping |billing |email |home )?"
+    r"(?:address|email|phone number|name|payment method|card)\b",
+    _I,
+)
+# Who did it: the company ("you cancelled my flight") or the customer ("I asked to cancel").
+_COMPANY_ACTED = re.compile(
+    r"\b(?:you|you guys|they|your (?:airline|company|team|staff|system)|[A-Z][a-z]+ (?:just )?has)\s+"
+    r"(?:just\s+|have\s+|'ve\s+|has\s+|then\s+|simply\s+)?(?:cancell?ed|changed|moved|rescheduled|"
+    r"overbooked|bumped|downgraded|cut off|disconnected|suspended|closed|blocked|deleted|removed|"
+    r"charged|took|lost|sent|delayed)\b"
+    r"|\b(?:my|our|the) (?:flight|booking|order|account|line|service|reservation|subscription|"
+    r"connection|leg)\b[^.!?\n]{0,40}\b(?:was|got|has been|were|have been) (?:cancell?ed|changed|"
+    r"moved|suspended|closed|blocked|deleted|disconnected|cut off)\b",
+    _I,
+)
+_CUSTOMER_ASKED = re.compile(
+    r"\b(?:i|we)\s+(?:have\s+|had\s+|'ve\s+)?(?:asked|requested|wanted|want|tried|need|would like|'d like)"
+    r"\s+(?:you\s+|them\s+)?(?:to\s+)?(?:cancel|change|amend|modify|stop|close|end)\b"
+    r"|\bplease (?:cancel|change|amend|close|stop)\b|\bcan (?:i|you) (?:cancel|change|amend)\b"
+    r"|\b(?:i|we) (?:cancell?ed|changed|amended)\b",
+    _I,
+)
+_NOT_ORDER = re.compile(
+    r"\b(?:police|crime|case|ticket|incident|complaint|claim|report|reference from|ref from)\b[^.!?\n]{0,20}$",
+    _I,
+)
+_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+_FIRST_PERSON = [
+    (re.compile(p if p.startswith(r"\bI") else f"(?i:{p})"), second)
+    for p, second in [
+        (r"\bI'm\b", "you're"),
+        (r"\bI am\b", "you are"),
+        (r"\bI've\b", "you've"),
+        (r"\bI have\b", "you have"),
+        (r"\bI was\b", "you were"),
+        (r"\bI\b", "you"),
+        (r"\bmy\b", "your"),
+        (r"\bme\b", "you"),
+        (r"\bmine\b", "yours"),
+        (r"\bmyself\b", "yourself"),
+        (r"\bwe're\b", "you're"),
+        (r"\bwe\b", "you"),
+        (r"\bour\b", "your"),
+        (r"\bus\b", "you"),
+    ]
+]
+# A clause that names its subject: "it doesn't heat" says less than "your kettle stopped working",
+# and "we" may be the customer's household or the company.
+_PROBLEM_START = re.compile(r"^(?:my|the|both|one|half|all|i)\b", _I)
+_CLAUSE_BREAK = re.compile(r"\s+(?:but|and then|so|because|however|yet)\s+|[;:,]\s+|\s+-+\s+")
+# The learned model's own guess below an even chance is not a category to write a script for.
+_MODEL_SURE = 0.5
+
+
+def read_situation(email: Email, classification: Classification) -> Situation:
+    text = "\n".join(filter(None, [email.subject, email.body]))
+    anchor = _anchor(text, classification)
+    questions = _questions(email.body)
+    return Situation(
+        kind=_kind(text, classification, questions),
+        about=_about(text, anchor),
+        actor=_actor(text),
+        questions=questions,
+        happening_now=bool(_NOW.search(text)),
+        danger=bool(_DANGER.search(text))
+        or Signal.safety_issue in classification.escalation_signals,
+        bereavement=bool(_DEATH.search(text)),
+        shipment=bool(_SHIPMENT.search(text)),
+        tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(email.body)))[:3],
+        problem=_problem(text, anchor),
+        deadline=(m.group(0) if (m := _DEADLINE.search(text)) else None),
+        product=_nearest(text, anchor, classification.facts.products),
+        reference=_reference(text),
+        amount=_amount(email.body),
+        uncertain=_uncertain(classification),
+    )
+
+
+def _anchor(text: str, classification: Classification) -> int:
+    """Where the words that decided the category stand: what the complaint is about is named
+    near them (the first noun of an email is often something else)."""
+    for cue in classification.cues:
+        if cue.label == classification.category.value and not cue.text.startswith("("):
+            at = text.find(cue.text)
+            if at >= 0:
+                return at
+    return 0
+
+
+def _nearest(text: str, anchor: int, names: list[str]) -> str | None:
+    found = [
+        (abs(m.start() - anchor), name)
+        for name in names
+        for m in re.finditer(rf"\b{re.escape(name)}", text, _I)
+    ]
+    return min(found)[1] if found else None
+
+
+def _about(text: str, anchor: int) -> About:
+    found = [
+        (abs(m.start() - anchor), rank, about)
+        for rank, (about, pattern) in enumerate(_ABOUT)
+        for m in pattern.finditer(text)
+    ]
+    if not found:
+        return "other"
+    # Within a sentence's reach of the decisive words, the more specific name wins.
+    close = [f for f in found if f[0] <= min(found)[0] + 60]
+    return min(close, key=lambda f: f[1])[2]
+
+
+def _actor(text: str) -> str:
+    company = _COMPANY_ACTED.search(text)
+    customer = _CUSTOMER_ASKED.search(text)
+    if company and not customer:
+        return "company"
+    if customer and not company:
+        return "customer"
+    if company and customer:
+        return "company" if company.start() < customer.start() else "customer"
+    return "unknown"
+
+
+def _questions(body: str) -> list[str]:
+    asked = []
+    for m in _SENTENCES.finditer(body):
+        sentence = m.group(0).strip()
+        if not sentence.endswith("?"):
+            continue
+        # "Hi, how do I file a claim?": the question starts after the greeting.
+        sentence = re.sub(
+            r"^(?:hi|hello|hey|dear \w+|so|ok|okay|and|also|but|please)\b[,\s]*",
+            "",
+            sentence,
+            flags=_I,
+        )
+        if _QUESTION_START.match(sentence) and not _RHETORICAL.search(sentence):
+            asked.append(sentence.rstrip("?").strip() + "?")
+    return list(dict.fromkeys(asked))[:4]
+
+
+def _kind(text: str, classification: Classification, questions: list[str]) -> str:
+    complaint = bool(_COMPLAINT.search(text)) or classification.sentiment in ("angry", "frustrated")
+    settled = classification.category not in (Category.other, Category.how_to_or_usage) and (
+        not _uncertain(classification)
+    )
+    if complaint or classification.escalation_signals or settled:
+        return "complaint"
+    if _THANKS.search(text):
+        return "thanks"
+    if _REQUEST.search(text):
+        return "request"
+    if questions:
+        return "question"
+    return "complaint"
+
+
+def _problem(text: str, anchor: int) -> str | None:
+    """The clause holding the decisive words, turned to the second person ("my bag was ripped"
+    becomes "your bag was ripped"), when it reads as a statement of the problem; else the first
+    clause that does and speaks of something wrong."""
+    sentences = list(_SENTENCES.finditer(text))
+    at = [m for m in sentences if m.start() <= anchor < m.end()]
+    for m in at + sentences:
+        sentence = m.group(0)
+        offset = anchor - m.start() if m in at else -1
+        for part in _CLAUSE_BREAK.split(sentence):
+            found = sentence.find(part)
+            if offset >= 0 and not found <= offset <= found + len(part):
+                continue
+            clause = _as_problem(part)
+            if clause and (offset >= 0 or _COMPLAINT.search(part)):
+                return clause
+    return None
+
+
+def _as_problem(part: str) -> str | None:
+    clause = part.strip(" .!?\"'")
+    if not 3 <= len(clause.split()) <= 16 or not _PROBLEM_START.match(clause):
+        return None
+    if "?" in part or re.search(r"\b(?:you|your)\b", clause, _I):
+        return None  # about us, or a question: turned round it would garble
+    clause = second_person(clause)
+    return clause[0].lower() + clause[1:]
+
+
+def second_person(words: str) -> str:
+    """The customer's words as a reply says them back: "my flight" becomes "your flight"."""
+    for pattern, second in _FIRST_PERSON:
+        words = pattern.sub(second, words)
+    return words
+
+
+def _reference(text: str) -> str | None:
+    for m in ORDER.finditer(text):
+        ref = m.group("id") or m.group("hash")
+        if ref and not _NOT_ORDER.search(text, max(0, m.start() - 30), m.start() + 1):
+            return ref
+    return None
+
+
+def _amount(body: str) -> str | None:
+    paid = amounts_in(body)
+    for m in MONEY.finditer(body):
+        if money_value(m) in paid:
+            return m.group(0)
+    return None
+
+
+def _uncertain(classification: Classification) -> str | None:
+    """A category no cue named, guessed by the learned model at less than an even chance."""
+    guessed = any(
+        c.label == classification.category.value and c.text.startswith("(learned model")
+        for c in classification.cues
+    )
+    if guessed and classification.confidence < _MODEL_SURE:
+        return (
+            f"No cue named the category; the learned model guessed {classification.category.value} "
+            f"at {classification.confidence:.0%}."
+        )
+    return None

@@ -1,0 +1,196 @@
+"""The company's own knowledge: help articles, saved replies (macros) and policies, as Markdown
+files with front matter, and a BM25 index over them (bm25s) that finds what fits a complaint.
+
+A file looks like this:
+
+    ---
+    title: Delayed or damaged baggage
+    url: https://example.com/help/baggage
+    kind: article          # article | macro | policy
+    tags: [bag, damaged_or_defective, claim]
+    ---
+    1. Report it at the airport ...
+
+The index is built once per process for a set of folders and rebuilt when any file in them
+changes (its path, size or modification time), so a long-running server picks up edits."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import bm25s
+import frontmatter
+import Stemmer
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from ..errors import ConfigError
+from ..models import Source
+
+Kind = Literal["article", "macro", "policy"]
+# A document must share at least this many stemmed words with the query, and score at least
+# this, to count as fitting: a BM25 rank alone always names a "best" document, even for a query
+# it has nothing to say about.
+_MIN_SHARED = 2
+_MIN_SCORE = 1.0
+_STEPS = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(?P<step>.+)$", re.M)
+
+
+class Document(BaseModel):
+    title: str
+    path: str
+    url: str | None = None
+    kind: Kind = "article"
+    tags: list[str] = Field(default_factory=list)
+    body: str
+
+    @property
+    def source(self) -> Source:
+        return Source(title=self.title, path=self.path, url=self.url, kind=self.kind)
+
+    @property
+    def steps(self) -> list[str]:
+        """The article's numbered or bulleted steps, in order."""
+        return [m.group("step").strip() for m in _STEPS.finditer(self.body)]
+
+
+class Match(BaseModel):
+    document: Document
+    score: float
+
+
+class KnowledgeBase:
+    def __init__(self, documents: list[Document]) -> None:
+        self.documents = documents
+        self._stemmer = Stemmer.Stemmer("english")
+        self._retriever: bm25s.BM25 | None = None
+        if documents:
+            corpus = [f"{d.title}\n{' '.join(d.tags)}\n{d.body}" for d in documents]
+            tokens = bm25s.tokenize(
+                corpus, stopwords="en", stemmer=self._stemmer, show_progress=False
+            )
+            self._retriever = bm25s.BM25()
+            self._retriever.index(tokens, show_progress=False)
+            self._words = [set(self._terms(text)) for text in corpus]
+
+    def _terms(self, text: str) -> list[str]:
+        tokens = bm25s.tokenize(
+            [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        return list(tokens[0]) if tokens else []
+
+    def search(self, query: str, *, k: int = 3, kinds: set[Kind] | None = None) -> list[Match]:
+        """The documents that fit `query`, best first (none when nothing fits)."""
+        if self._retriever is None or not query.strip():
+            return []
+        terms = set(self._terms(query))
+        if not terms:
+            return []
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False)
+        found, scores = self._retriever.retrieve(tokens, k=len(self.documents), show_progress=False)
+        matches = []
+        for index, score in zip(found[0], scores[0], strict=True):
+            doc = self.documents[int(index)]
+            if kinds and doc.kind not in kinds:
+                continue
+            if score >= _MIN_SCORE and len(terms & self._words[int(index)]) >= _MIN_SHARED:
+                matches.append(Match(document=doc, score=float(score)))
+        return matches[:k]
+
+
+def read_document(path: Path, root: Path) -> Document:
+    try:
+        post = frontmatter.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"The knowledge file {path} cannot be read: {exc}.") from None
+    meta = dict(post.metadata)
+    tags = meta.get("tags") or []
+    try:
+        return Document.model_validate(
+            {
+                "title": meta.get("title") or path.stem.replace("-", " ").capitalize(),
+                "url": meta.get("url"),
+                "kind": meta.get("kind", "article"),
+                "tags": [tags] if isinstance(tags, str) else tags,
+                "path": path.relative_to(root).as_posix(),
+                "body": post.content.strip(),
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"The knowledge file {path}: {where}: {first['msg']}.") from None
+
+
+def _files(folders: tuple[Path, ...]) -> list[tuple[Path, Path]]:
+    found: list[tuple[Path, Path]] = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise ConfigError(f"The knowledge folder {folder} does not exist.")
+        found.extend((folder, p) for p in sorted(folder.rglob("*.md")) if p.is_file())
+    return found
+
+
+def load(folders: list[Path]) -> KnowledgeBase:
+    """The index for these folders: the cached one unless a file was added, removed or changed."""
+    files = _files(tuple(folders))
+    fingerprint = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for _, p in files)
+    return _index(tuple(folders), fingerprint)
+
+
+@lru_cache(maxsize=8)
+def _index(
+    folders: tuple[Path, ...], fingerprint: tuple[tuple[str, int, int], ...]
+) -> KnowledgeBase:
+    return KnowledgeBase([read_document(path, root) for root, path in _files(folders)])
+
+
+class Answer(BaseModel):
+    question: str
+    """As the customer asked it."""
+    document: Document | None = None
+    """The article that answers it, if the company has one."""
+
+
+class Retrieved(BaseModel):
+    """What the company's knowledge says about one complaint."""
+
+    passages: list[Document] = Field(default_factory=list)
+    """The documents that fit the complaint, best first (the LLM prompt carries these)."""
+    macro: Document | None = None
+    """A saved reply written for this kind of complaint, if one fits."""
+    answers: list[Answer] = Field(default_factory=list)
+    """Each direct question, with the article that answers it."""
+
+    def sources(self, *, offline: bool) -> list[Source]:
+        """What a draft used: offline, the macro and the answering articles; an LLM is given
+        every passage (and asked to cite what it uses)."""
+        used = (
+            [
+                *([self.macro] if self.macro else []),
+                *(a.document for a in self.answers if a.document),
+            ]
+            if offline
+            else [*self.passages, *(a.document for a in self.answers if a.document)]
+        )
+        return list(dict.fromkeys(d.source for d in used))
+
+
+def retrieve(
+    kb: KnowledgeBase | None, text: str, questions: list[str], topics: set[str]
+) -> Retrieved:
+    """The passages for a complaint's `text`, a macro tagged with one of its `topics` (its
+    category, what it is about), and an article for each question."""
+    if kb is None or not kb.documents:
+        return Retrieved(answers=[Answer(question=q) for q in questions])
+    passages = [m.document for m in kb.search(text, k=3)]
+    macros = [m.document for m in kb.search(text, k=5, kinds={"macro"})]
+    macro = next((d for d in macros if topics & set(d.tags)), None)
+    answers = []
+    for question in questions:
+        found = kb.search(question, k=1, kinds={"article", "policy"})
+        answers.append(Answer(question=question, document=found[0].document if found else None))
+    return Retrieved(passages=passages, macro=macro, answers=answers)
