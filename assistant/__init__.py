@@ -17,7 +17,16 @@ from functools import cache
 from . import classify as _classify_package  # noqa: F401
 from . import draft as _draft_package  # noqa: F401
 from .backends import Backend
-from .config import CompanyProfile, LintSettings, LLMSettings, Policy, Settings, load_settings
+from .commitments import find_commitments
+from .config import (
+    CompanyProfile,
+    KnowledgeSettings,
+    LintSettings,
+    LLMSettings,
+    Policy,
+    Settings,
+    load_settings,
+)
 from .errors import (
     ApprovalError,
     AssistantError,
@@ -35,6 +44,7 @@ from .errors import (
 from .models import (
     Category,
     Classification,
+    Commitment,
     Cue,
     DismissedFinding,
     Drafted,
@@ -44,11 +54,13 @@ from .models import (
     Finding,
     LintReport,
     Signal,
+    Situation,
+    Source,
     Text,
     Usage,
 )
 from .pipeline import Assistant
-from .review import AuditLog, Record, Review
+from .review import AuditLog, Confirmation, Record, Review
 
 __version__ = "0.1.0"
 
@@ -84,8 +96,10 @@ __all__ = [
     "BadAnswerError",
     "Category",
     "Classification",
+    "Commitment",
     "CompanyProfile",
     "ConfigError",
+    "Confirmation",
     "Cue",
     "DismissedFinding",
     "DraftResult",
@@ -94,6 +108,7 @@ __all__ = [
     "Facts",
     "Finding",
     "InputError",
+    "KnowledgeSettings",
     "LLMSettings",
     "LintReport",
     "LintSettings",
@@ -104,6 +119,8 @@ __all__ = [
     "Review",
     "Settings",
     "Signal",
+    "Situation",
+    "Source",
     "TemplateError",
     "Text",
     "TimedOutError",
@@ -111,6 +128,7 @@ __all__ = [
     "Usage",
     "classify",
     "draft",
+    "find_commitments",
     "lint",
     "load_settings",
 ]

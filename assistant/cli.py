@@ -212,7 +212,15 @@ def main(ctx: click.Context, config: str | None) -> None:
 @click.option(
     "--approve", is_flag=True, help="Approve without a terminal: if lint is clean (exit 1 if not)."
 )
-@click.option("--override-reason", help="Approve although error findings remain, and record why.")
+@click.option(
+    "--override-reason",
+    help="Approve although error findings or unconfirmed commitments remain, and record why.",
+)
+@click.option(
+    "--confirm-commitments",
+    is_flag=True,
+    help="With --approve: confirm every commitment the reply makes is done or will be done.",
+)
 @click.option("--agent", help="Who approves (default: config `agent`, else the OS user).")
 @click.option(
     "--reply-file",
@@ -232,6 +240,7 @@ def draft(
     backend: str | None,
     approve: bool,
     override_reason: str | None,
+    confirm_commitments: bool,
     agent: str | None,
     reply_file: str | None,
     out_file: str | None,
@@ -241,14 +250,17 @@ def draft(
 
     On a terminal the agent then reviews it: approve, edit, apply a suggestion, regenerate, dismiss
     a finding or reject; every step is saved to the audit log. Without a terminal, --approve
-    approves a clean draft and prints the reply for a mail client. Exits 1 while error findings
-    remain.
+    approves a clean draft and prints the reply for a mail client; a reply that commits to
+    anything ("I'll refund you") also needs --confirm-commitments. Exits 1 while error findings
+    or unconfirmed commitments remain.
     """
     assistant = _assistant(ctx, backend)
     _output_path(out_file)
     email = _read_email(assistant, source, ctx)
     console = _console()
-    scripted = approve or reply_file is not None or override_reason is not None
+    scripted = (
+        approve or reply_file is not None or override_reason is not None or confirm_commitments
+    )
     interactive = (
         not scripted
         and not no_review
@@ -265,7 +277,9 @@ def draft(
     except BackendError as exc:
         raise BackendError(f"{exc}{_keep_pasted(ctx)}") from None
     if scripted:
-        _approve_scripted(assistant, result, agent, reply_file, override_reason, out_file)
+        _approve_scripted(
+            assistant, result, agent, reply_file, override_reason, confirm_commitments, out_file
+        )
         return
     if fmt == "json":
         payload = result.model_dump(mode="json", exclude={"email": {"raw"}})
@@ -299,6 +313,7 @@ def _approve_scripted(
     agent: str | None,
     reply_file: str | None,
     override_reason: str | None,
+    confirm_commitments: bool,
     out_file: str | None,
 ) -> None:
     review = assistant.review(result, agent=agent)
@@ -308,7 +323,9 @@ def _approve_scripted(
             raise InputError(f"{reply_file} does not exist or is not a file.")
         review.edit(intake.decode(path.read_bytes(), what=reply_file).strip("\n"), "reply file")
     try:
-        record = review.approve(override_reason)
+        record = review.approve(
+            override_reason, confirmed=review.commitments if confirm_commitments else ()
+        )
     except ApprovalError:
         err = _err_console()
         _print_report(err, review.report)
@@ -365,6 +382,15 @@ def _print_draft(console: Console, result: DraftResult) -> None:
     console.print(escape(result.reply))
     console.rule("lint")
     _print_report(console, result.lint)
+    if result.commitments:
+        console.rule("commitments (confirm each before approving)")
+        for c in result.commitments:
+            claim = "claims done" if c.done else "promises"
+            console.print(f"[ ] {c.action} ({claim}): {escape(c.text)}")
+    for source in result.sources:
+        console.print(
+            f"[dim]source[/] {source.kind}: {escape(source.title)} ({source.url or source.path})"
+        )
 
 
 @main.command()

@@ -99,7 +99,9 @@ _WHEN = re.compile(
     r"\d{1,2}(?::\d{2})?\s*(?:am|pm))|on the \d{1,2}[:.]\d{2}|at \d{1,2}[:.]\d{2}|now)\b",
     _I,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.](?=\d))+(?:[.!?]+|$)")
+# "the way we put this right", "how we handle this": a description, not a commitment.
+_DESCRIBED = re.compile(r"\b(?:how|way|what|whether|if|when|why|once)\s*$", re.I)
 _QUOTED = re.compile(r"^\s*>")
 
 
@@ -120,6 +122,8 @@ def _in_sentence(reply: str, start: int, end: int) -> list[Commitment]:
     for subject in _SUBJECT.finditer(sentence):
         verb = _VERB.match(sentence, subject.end())
         if verb is None:
+            continue
+        if _DESCRIBED.search(sentence, 0, subject.start()):
             continue
         between = sentence[subject.start() : verb.start()]
         if _NEGATED.search(between) or subject.group("aux").strip().lower() == "'d":

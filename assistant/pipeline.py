@@ -24,7 +24,16 @@ from .lint import Linter
 from .lint.judge import Judgement, judge_findings
 from .llm import StreamSink, run_sync
 from .loopback import is_loopback_url
-from .models import Classification, DraftResult, Email, Finding, LintReport, Text, covered
+from .models import (
+    Classification,
+    Commitment,
+    DraftResult,
+    Email,
+    Finding,
+    LintReport,
+    Text,
+    covered,
+)
 from .prompts import Prompts, default_prompts
 from .redact import Redaction, Redactor, RestoringSink
 from .review import AuditLog, Record, Review, default_agent
@@ -235,13 +244,17 @@ class Assistant:
         agent: str | None = None,
         override_reason: str | None = None,
         dismissed: list[tuple[Finding, str]] | None = None,
+        confirmed: Iterable[str | Commitment] = (),
     ) -> Record:
         """Approve a draft (or an edited `reply`, linted again first) and return the stored record.
-        Raises ApprovalError while error findings remain without an override reason."""
+        `confirmed` lists the commitments (or their texts) the agent confirms are done or will
+        be. Raises ApprovalError while error findings remain or a commitment the reply makes is
+        unconfirmed, without an override reason."""
         return self.review(result, agent=agent).approve(
             override_reason,
             reply=reply,
             dismissed=[(f.rule, f.text, reason) for f, reason in dismissed or []],
+            confirmed=confirmed,
         )
 
     def reject(self, result: DraftResult, reason: str, *, agent: str | None = None) -> Record:

@@ -45,7 +45,7 @@ def test_database_is_wal_with_recorded_migrations(helper: assistant.Assistant) -
 
 def test_approving_a_clean_draft_stores_everything(helper: assistant.Assistant) -> None:
     result = _result(helper)
-    record = helper.approve(result)
+    record = helper.approve(result, confirmed=result.commitments)
     stored = helper.audit.get(record.id)
     assert stored.decision == "approved" and stored.agent == "dana"
     assert stored.email_raw == result.email.raw and stored.complaint == result.email.body
@@ -83,7 +83,7 @@ def test_dismissed_findings_keep_their_reasons(helper: assistant.Assistant) -> N
     (finding,) = review.report.errors()
     review.dismiss(finding, "she asked what the policy is")
     review.edit(review.reply + " Thank you for your patience.")  # the dismissal survives an edit
-    record = review.approve()
+    record = review.approve(confirmed=review.commitments)
     assert [(d.finding.rule, d.reason) for d in record.dismissed] == [
         ("defensive-policy", "she asked what the policy is")
     ]
@@ -114,8 +114,9 @@ def test_reject_needs_a_reason(helper: assistant.Assistant) -> None:
 
 
 def test_history_filters(helper: assistant.Assistant) -> None:
-    helper.approve(_result(helper, "04-broken-kettle.txt"), agent="ann")
-    helper.approve(_result(helper, "13-late-delivery.txt"), agent="bo")
+    for name, agent in [("04-broken-kettle.txt", "ann"), ("13-late-delivery.txt", "bo")]:
+        result = _result(helper, name)
+        helper.approve(result, agent=agent, confirmed=result.commitments)
     helper.reject(_result(helper, "13-late-delivery.txt"), "duplicate", agent="bo")
     assert {r.agent for r in helper.history(agent="bo")} == {"bo"}
     assert [
@@ -128,7 +129,9 @@ def test_history_filters(helper: assistant.Assistant) -> None:
 
 def test_markers_are_removed_from_the_sent_reply(helper: assistant.Assistant) -> None:
     reply = "Our return policy is 30 days, and I've waived it for you today. <!-- lint-ignore defensive-policy -->"
-    record = helper.approve(_result(helper), reply=reply)
+    record = helper.approve(
+        _result(helper), reply=reply, confirmed=["I've waived it for you today"]
+    )
     assert record.final_reply == "Our return policy is 30 days, and I've waived it for you today."
 
 
@@ -140,7 +143,13 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_cli_approve_pipes_only_the_reply(tmp_path: Path) -> None:
-    r = run_cli("draft", "--approve", str(EXAMPLES / "04-broken-kettle.txt"), env=_env(tmp_path))
+    r = run_cli(
+        "draft",
+        "--approve",
+        "--confirm-commitments",
+        str(EXAMPLES / "04-broken-kettle.txt"),
+        env=_env(tmp_path),
+    )
     assert r.code == 0, r.err
     assert r.out.startswith("Hi Tom,") and "category" not in r.out
     assert "approved: record" in r.err
@@ -183,7 +192,12 @@ def test_cli_reply_file_is_linted_and_override_recorded(tmp_path: Path) -> None:
 def test_cli_history_show_and_export(tmp_path: Path) -> None:
     env = _env(tmp_path)
     for name in ("04-broken-kettle.txt", "13-late-delivery.txt"):
-        assert run_cli("draft", "--approve", str(EXAMPLES / name), env=env).code == 0
+        assert (
+            run_cli(
+                "draft", "--approve", "--confirm-commitments", str(EXAMPLES / name), env=env
+            ).code
+            == 0
+        )
     listing = run_cli("history", env=env)
     assert (
         listing.code == 0
@@ -217,7 +231,7 @@ from assistant import Settings
 helper = assistant.Assistant(Settings(audit_db=sys.argv[1], agent="writer"))
 result = helper.draft(open(sys.argv[2]).read())
 while True:
-    record = helper.approve(result)
+    record = helper.approve(result, confirmed=result.commitments)
     print(record.id, flush=True)
 """
 
@@ -250,7 +264,13 @@ def test_files_holding_customer_data_are_this_users_only(tmp_path: Path) -> None
         "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
         "ASSISTANT_AUDIT_DB": str(tmp_path / "a.sqlite3"),
     }
-    r = run_cli("draft", "--approve", str(EXAMPLES / "04-broken-kettle.txt"), env=env)
+    r = run_cli(
+        "draft",
+        "--approve",
+        "--confirm-commitments",
+        str(EXAMPLES / "04-broken-kettle.txt"),
+        env=env,
+    )
     assert r.code == 0, r.err
     for path in tmp_path.glob("a.sqlite3*"):
         assert path.stat().st_mode & 0o077 == 0, path

@@ -83,6 +83,13 @@ def test_an_agents_whole_job(page, server) -> None:  # type: ignore[no-untyped-d
     assert "credit card company" in page.get_attribute('[data-badge="chargeback_threat"]', "title")
     assert page.inner_text("#meta-goal").startswith("Denise")
     assert page.input_value("#reply").startswith("Hi Denise,")
+    # Every commitment the draft makes is on the checklist; approval waits for each tick.
+    boxes = page.locator("#commitments input[type=checkbox]")
+    assert boxes.count() >= 2
+    assert "I'll cancel it for you today" in page.inner_text("#commitments")
+    assert page.is_disabled("#approve")
+    for k in range(boxes.count()):
+        boxes.nth(k).check()
     assert page.is_enabled("#approve")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page-drafted.png"), full_page=True)

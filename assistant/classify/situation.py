@@ -115,9 +115,9 @@ _DEATH = re.compile(
 )
 _TRIED = re.compile(
     r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?)\s+(?:already\s+|also\s+|even\s+)?"
-    r"(?:tried|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|checked|"
-    r"called|rang|phoned|emailed|contacted|messaged|chatted|spoke|spoken|followed|unplugged|"
-    r"turned (?:it|the \w+) off|updated|changed my password)\b[^.!?\n]*",
+    r"(?:tried|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
+    r"followed|unplugged|turned (?:it|the \w+) off and on|turned (?:it|the \w+) off|updated|"
+    r"changed my password|power cycled)\b[^.!?\n,;]*",
     _I,
 )
 _DEADLINE = re.compile(
@@ -181,7 +181,8 @@ _NOT_ORDER = re.compile(
     r"\b(?:police|crime|case|ticket|incident|complaint|claim|report|reference from|ref from)\b[^.!?\n]{0,20}$",
     _I,
 )
-_SENTENCES = re.compile(r"[^.!?\n]+[.!?]*")
+# A sentence runs to . ! ? or a line break; a point inside a figure ("£34.50") does not end it.
+_SENTENCES = re.compile(r"(?:[^.!?\n]|[.](?=\d))+[.!?]*")
 _FIRST_PERSON = [
     (re.compile(p if p.startswith(r"\bI") else f"(?i:{p})"), second)
     for p, second in [

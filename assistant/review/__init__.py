@@ -11,12 +11,21 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Iterable
 
+from ..commitments import find_commitments
 from ..errors import ApprovalError, InputError
 from ..lint import strip_markers
-from ..models import DraftResult, Finding, LintReport
-from .store import AuditLog, Edit, Record, _now, new_id
+from ..models import Commitment, DraftResult, Finding, LintReport
+from .store import AuditLog, Confirmation, Edit, Record, _now, new_id
 
-__all__ = ["ApprovalError", "AuditLog", "Edit", "Record", "Review", "default_agent"]
+__all__ = [
+    "ApprovalError",
+    "AuditLog",
+    "Confirmation",
+    "Edit",
+    "Record",
+    "Review",
+    "default_agent",
+]
 
 Stream = Callable[[str], None]
 Dismissal = tuple[str, str, str]
@@ -66,6 +75,7 @@ class Review:
             dismissed=result.lint.dismissed,
             usage=result.usage,
             revisions=result.revisions,
+            commitments=result.commitments,
         )
         self.report = result.lint
         self._save()
@@ -73,6 +83,11 @@ class Review:
     @property
     def reply(self) -> str:
         return self.record.final_reply
+
+    @property
+    def commitments(self) -> list[Commitment]:
+        """What the reply as it stands promises or claims done: each needs confirming."""
+        return self.record.commitments
 
     def _save(self) -> None:
         self.record.updated_at = _now()
@@ -94,6 +109,7 @@ class Review:
             raise InputError("The edited reply is empty.")
         self.report = self._relint(reply)
         self.record.final_reply = reply
+        self.record.commitments = find_commitments(reply)
         self.record.edits.append(Edit(at=_now(), text=reply, note=note))
         self._save()
         return self.report
@@ -131,26 +147,44 @@ class Review:
         *,
         reply: str | None = None,
         dismissed: Iterable[Dismissal] = (),
+        confirmed: Iterable[str | Commitment] = (),
     ) -> Record:
         """Approve the reply under review, or `reply` (an edit, linted first), after the
-        `dismissed` findings still present are dismissed with their reasons. Refused with
-        ApprovalError while error findings remain and no override reason is given."""
+        `dismissed` findings still present are dismissed with their reasons. Each commitment
+        the reply makes must be in `confirmed` (the commitment, or its text): the agent's word
+        that it is done, or will be, as the reply says. Refused with ApprovalError while error
+        findings remain or a commitment is unconfirmed, unless an override reason is given."""
         if reply is not None and reply != self.reply:
             self.edit(reply)
         for rule, text, reason in dismissed:
             finding = self.report.matching(rule, text)
             if finding is not None:
                 self.dismiss(finding, reason)
+        overridden = bool(override_reason and override_reason.strip())
         errors = self.report.errors()
-        if errors and not (override_reason and override_reason.strip()):
+        if errors and not overridden:
             rules = ", ".join(sorted({f.rule for f in errors}))
             raise ApprovalError(
                 f"Approval refused: {len(errors)} error finding(s) remain ({rules}); fix them, dismiss them "
                 "with a reason, or approve with an override reason."
             )
+        words = {c.text if isinstance(c, Commitment) else c.strip() for c in confirmed}
+        unconfirmed = [c for c in self.commitments if c.text not in words]
+        if unconfirmed and not overridden:
+            listed = "; ".join(f'"{c.text}"' for c in unconfirmed)
+            raise ApprovalError(
+                f"Approval refused: {len(unconfirmed)} commitment(s) not confirmed ({listed}); "
+                "confirm each is done or will be, edit it out, or approve with an override reason."
+            )
+        now = _now()
+        self.record.confirmed = [
+            Confirmation(commitment=c, status="done" if c.done else "will_do", at=now)
+            for c in self.commitments
+            if c.text in words
+        ]
         self.record.decision = "approved"
         self.record.override_reason = (
-            override_reason.strip() if errors and override_reason else None
+            override_reason.strip() if (errors or unconfirmed) and override_reason else None
         )
         sendable = strip_markers(self.reply)
         if sendable != self.reply:

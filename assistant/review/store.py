@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..errors import ConfigError, InputError
-from ..models import Classification, DismissedFinding, Finding, Usage
+from ..models import Classification, Commitment, DismissedFinding, Finding, Usage
 
 Decision = Literal["pending", "approved", "rejected"]
 CHECKPOINT_EVERY = 200  # commits between background WAL checkpoints
@@ -35,6 +35,14 @@ class Edit(BaseModel):
     text: str
     note: str | None = None
     """What made this version: "edited", "suggestion blame-user-error", "regenerated"."""
+
+
+class Confirmation(BaseModel):
+    """An agent's word that a commitment is done, or will be done, as the reply says."""
+
+    commitment: Commitment
+    status: Literal["done", "will_do"]
+    at: datetime
 
 
 class Record(BaseModel):
@@ -63,6 +71,10 @@ class Record(BaseModel):
     """Why it was rejected."""
     usage: Usage | None = None
     revisions: int = 0
+    commitments: list[Commitment] = Field(default_factory=list)
+    """What the reply as it stands promises or claims done."""
+    confirmed: list[Confirmation] = Field(default_factory=list)
+    """The agent's confirmation of each, given at approval."""
 
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -119,6 +131,12 @@ def m001_records(db: sqlite3.Connection) -> None:
 def m002_indexes(db: sqlite3.Connection) -> None:
     for column in ("created_at", "agent", "category", "decision"):
         db.execute(f"CREATE INDEX records_{column} ON records({column})")
+
+
+@migration
+def m003_commitments(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE records ADD COLUMN commitments TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE records ADD COLUMN confirmed TEXT NOT NULL DEFAULT '[]'")
 
 
 def _now() -> datetime:
@@ -231,15 +249,20 @@ class AuditLog:
 
     def _write(self, db: sqlite3.Connection, r: Record) -> None:
         db.execute(
-            """INSERT INTO records VALUES (:id, :created_at, :updated_at, :agent, :decision, :category,
+            """INSERT INTO records (id, created_at, updated_at, agent, decision, category, urgency,
+                   email_raw, complaint, subject, classification, backend, model, prompt_version,
+                   meta_goal, first_draft, final_reply, findings, dismissed, override_reason, reason,
+                   usage, revisions, commitments, confirmed)
+               VALUES (:id, :created_at, :updated_at, :agent, :decision, :category,
                    :urgency, :email_raw, :complaint, :subject, :classification, :backend, :model,
                    :prompt_version, :meta_goal, :first_draft, :final_reply, :findings, :dismissed,
-                   :override_reason, :reason, :usage, :revisions)
+                   :override_reason, :reason, :usage, :revisions, :commitments, :confirmed)
                ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at, agent=excluded.agent,
                    decision=excluded.decision, final_reply=excluded.final_reply, findings=excluded.findings,
                    dismissed=excluded.dismissed, override_reason=excluded.override_reason,
                    reason=excluded.reason, usage=excluded.usage, revisions=excluded.revisions,
-                   meta_goal=excluded.meta_goal""",
+                   meta_goal=excluded.meta_goal, commitments=excluded.commitments,
+                   confirmed=excluded.confirmed""",
             {
                 "id": r.id,
                 "created_at": r.created_at.isoformat(),
@@ -264,6 +287,8 @@ class AuditLog:
                 "reason": r.reason,
                 "usage": _dump(r.usage),
                 "revisions": r.revisions,
+                "commitments": _dump(r.commitments),
+                "confirmed": _dump(r.confirmed),
             },
         )
         stored = db.execute("SELECT COUNT(*) FROM edits WHERE record_id = ?", (r.id,)).fetchone()[0]
@@ -355,6 +380,8 @@ class AuditLog:
             reason=row["reason"],
             usage=Usage.model_validate(usage) if usage else None,
             revisions=row["revisions"],
+            commitments=[Commitment.model_validate(c) for c in json.loads(row["commitments"])],
+            confirmed=[Confirmation.model_validate(c) for c in json.loads(row["confirmed"])],
         )
 
     def integrity(self) -> str:

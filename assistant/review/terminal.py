@@ -39,6 +39,29 @@ def render(review: Review, console: Console) -> None:
             console.print(f"   [dim]try:[/] {escape(f.suggestion)}")
     for d in review.report.dismissed:
         console.print(f"[dim]dismissed {d.finding.rule} {d.finding.text!r}: {escape(d.reason)}[/]")
+    if review.commitments:
+        console.rule("commitments (you confirm each before approving)")
+        for c in review.commitments:
+            claim = "claims done" if c.done else "promises"
+            when = f", {c.when}" if c.when else ""
+            console.print(f"[ ] {c.action} ({claim}{escape(when)}): {escape(c.text)}")
+    if review.result.sources:
+        console.rule("sources")
+        for source in review.result.sources:
+            where = source.url or source.path
+            console.print(f"{source.kind}: {escape(source.title)} [dim]({escape(where)})[/]")
+
+
+def _confirm(review: Review) -> list[str] | None:
+    """The agent's word on each commitment; None if any is not (yet) true: back to editing."""
+    confirmed = []
+    for c in review.commitments:
+        question = "Done already?" if c.done else "Will it be done as written?"
+        if not click.confirm(f'"{c.text}" — {question}', default=False):
+            click.echo("Edit it out (or make it true) before approving.")
+            return None
+        confirmed.append(c.text)
+    return confirmed
 
 
 def _pick(review: Review, action: str) -> Finding | None:
@@ -72,7 +95,10 @@ def run(review: Review, console: Console) -> Record | None:
                     )
                     if not override.strip():
                         continue
-                return review.approve(override)
+                confirmed = _confirm(review)
+                if confirmed is None:
+                    continue
+                return review.approve(override, confirmed=confirmed)
             if choice == "e":
                 edited = click.edit(review.reply, extension=".txt", require_save=True)
                 if edited is None:

@@ -25,9 +25,10 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..commitments import find_commitments
 from ..errors import AssistantError, InputError
 from ..loopback import is_loopback_host
-from ..models import Classification, DraftResult, LintReport
+from ..models import Classification, Commitment, DraftResult, LintReport
 from ..pipeline import Assistant
 from ..prompts import html_templates
 from ..review import Record, Review
@@ -60,6 +61,8 @@ class ApproveIn(BaseModel):
     reply: str
     override_reason: str | None = None
     dismissed: list[DismissIn] = Field(default_factory=list)
+    confirmed: list[str] = Field(default_factory=list)
+    """The commitments (their text) the agent confirms are done or will be done."""
     agent: str | None = None
 
 
@@ -232,6 +235,10 @@ def create_app(
         # limited, 502 the model failed, 503 unreachable, 504 timed out, 500 configuration.
         return JSONResponse({"error": str(exc)}, exc.http_status)
 
+    def within_limit(reply: str) -> None:
+        if len(reply.encode("utf-8", "surrogatepass")) > assistant.settings.max_input_bytes:
+            raise InputError("The reply is over the size limit.")
+
     def review_of(record_id: str) -> Review:
         review = reviews.get(record_id)
         if review is None:
@@ -259,13 +266,18 @@ def create_app(
 
     @app.post("/api/lint", response_model=LintReport, responses=responses)
     async def lint(body: LintIn) -> Response:
-        if len(body.text.encode("utf-8", "surrogatepass")) > assistant.settings.max_input_bytes:
-            raise InputError("The reply is over the size limit.")
+        within_limit(body.text)
         open_review = reviews.get(body.record_id) if body.record_id else None
         email = open_review.result.email if open_review is not None else None
         # In a worker thread: a long reply must not hold up every other request.
         report = await assistant.alint(body.text, email=email)
         return Response(report.model_dump_json(), media_type="application/json")
+
+    @app.post("/api/commitments", response_model=list[Commitment], responses=responses)
+    async def commitments(body: LintIn) -> list[Commitment]:
+        """What a reply (as edited) promises or claims done: the page's checklist."""
+        within_limit(body.text)
+        return await asyncio.to_thread(find_commitments, body.text)
 
     @app.post(
         "/api/approve", response_model=Record, responses={**responses, 409: {"model": ErrorOut}}
@@ -278,6 +290,7 @@ def create_app(
             body.override_reason,
             reply=body.reply,
             dismissed=[(d.rule, d.text, d.reason) for d in body.dismissed],
+            confirmed=body.confirmed,
         )
         reviews.pop(body.record_id, None)
         return record
@@ -292,7 +305,9 @@ def create_app(
     async def regenerate(body: RecordId) -> DraftOut:
         review = review_of(body.record_id)
         await asyncio.to_thread(review.regenerate)
-        result = review.result.model_copy(update={"reply": review.reply, "lint": review.report})
+        result = review.result.model_copy(
+            update={"reply": review.reply, "lint": review.report, "commitments": review.commitments}
+        )
         return DraftOut(record_id=review.record.id, result=result)
 
     @app.get("/api/history", response_model=list[Record])

@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const token = new URLSearchParams(location.search).get("token");
-const state = { recordId: null, report: null, current: null, dismissed: [], approved: null, timer: null };
+const state = { recordId: null, report: null, current: null, dismissed: [], approved: null, timer: null, commitments: [], confirmed: new Set() };
 
 async function api(path, body) {
   const headers = { "Content-Type": "application/json" };
@@ -67,15 +67,70 @@ function showFindings() {
     item.addEventListener("click", () => select(f));
     list.append(item);
   }
-  const errors = findings.filter((f) => f.severity === "error").length;
-  $("override-box").classList.toggle("hidden", errors === 0 || Boolean(state.approved));
   updateApprove();
   highlight();
 }
 
+function showCommitments() {
+  const list = $("commitments");
+  list.replaceChildren();
+  // A confirmation holds while the reply still makes the same commitment in the same words.
+  const texts = new Set(state.commitments.map((c) => c.text));
+  state.confirmed = new Set([...state.confirmed].filter((t) => texts.has(t)));
+  for (const c of state.commitments) {
+    const item = el("li");
+    const box = el("input");
+    box.type = "checkbox";
+    box.checked = state.confirmed.has(c.text);
+    box.disabled = Boolean(state.approved);
+    box.addEventListener("change", () => {
+      if (box.checked) state.confirmed.add(c.text); else state.confirmed.delete(c.text);
+      updateApprove();
+    });
+    const label = el("label");
+    label.append(box, document.createTextNode(" " + c.action + " (" + (c.done ? "claims done" : "promises") + (c.when ? ", " + c.when : "") + "): "), el("q", c.text));
+    item.append(label);
+    list.append(item);
+  }
+  $("commitments-box").classList.toggle("hidden", state.commitments.length === 0);
+  updateApprove();
+}
+
+function showSources(sources) {
+  const list = $("sources");
+  list.replaceChildren();
+  for (const s of sources) {
+    const item = el("li");
+    if (s.url && /^https?:\/\//.test(s.url)) {
+      const link = el("a", s.title);
+      link.href = s.url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      item.append(link);
+    } else {
+      item.append(el("span", s.title));
+    }
+    item.append(document.createTextNode(" (" + s.kind + ", " + s.path + ")"));
+    list.append(item);
+  }
+  $("sources-box").classList.toggle("hidden", sources.length === 0);
+}
+
+function showNotes(notes) {
+  const list = $("notes");
+  list.replaceChildren();
+  for (const n of notes) list.append(el("li", n));
+}
+
+function unconfirmed() {
+  return state.commitments.filter((c) => !state.confirmed.has(c.text)).length;
+}
+
 function updateApprove() {
   const errors = state.report ? state.report.findings.filter((f) => f.severity === "error").length : 0;
-  $("approve").disabled = Boolean(state.approved) || (errors > 0 && !$("override").value.trim());
+  const blocked = errors > 0 || unconfirmed() > 0;
+  $("override-box").classList.toggle("hidden", !blocked || Boolean(state.approved));
+  $("approve").disabled = Boolean(state.approved) || (blocked && !$("override").value.trim());
 }
 
 function select(f) {
@@ -99,7 +154,14 @@ function findingAtCaret() {
 
 async function relint() {
   try {
-    state.report = await api("api/lint", { text: $("reply").value, record_id: state.recordId });
+    const text = $("reply").value;
+    const [report, commitments] = await Promise.all([
+      api("api/lint", { text, record_id: state.recordId }),
+      api("api/commitments", { text }),
+    ]);
+    state.report = report;
+    state.commitments = commitments;
+    showCommitments();
     // A dismissal holds while the same rule still matches the same words.
     state.report.findings = state.report.findings.filter(
       (f) => !state.dismissed.some((d) => d.rule === f.rule && d.text === f.text));
@@ -120,6 +182,8 @@ function showResult(data) {
   state.approved = null;
   state.dismissed = [];
   state.report = data.result.lint;
+  state.commitments = data.result.commitments;
+  state.confirmed = new Set();
   badges(data.result.classification);
   $("meta-goal").textContent = data.result.meta_goal;
   $("reply").value = data.result.reply;
@@ -129,6 +193,9 @@ function showResult(data) {
   $("reply").readOnly = false;
   say($("decision"), "");
   showFindings();
+  showCommitments();
+  showSources(data.result.sources);
+  showNotes(data.result.notes);
 }
 
 async function draft() {
@@ -155,12 +222,14 @@ async function approve() {
       reply: $("reply").value,
       override_reason: $("override").value.trim() || null,
       dismissed: state.dismissed,
+      confirmed: [...state.confirmed],
     });
     state.approved = record.final_reply;
     $("reply").value = record.final_reply;
     $("reply").readOnly = true;
     $("copy").disabled = false;
     $("override-box").classList.add("hidden");
+    showCommitments();
     say($("decision"), "Approved (record " + record.id + ").");
     updateApprove();
     highlight();
