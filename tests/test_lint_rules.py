@@ -21,6 +21,16 @@ EXAMPLE_SETTINGS = Settings(
 RULES = builtin_rules()
 
 
+def _lint(rule: Rule, example: str):  # type: ignore[no-untyped-def]
+    """The example linted by its rule alone, beside the email it answers (if the rule has one),
+    for the business it is written for."""
+    settings = EXAMPLE_SETTINGS
+    if rule.business:
+        company = settings.company.model_copy(update={"business": rule.business})
+        settings = settings.model_copy(update={"company": company})
+    return Linter(settings, rules=[rule]).lint(example, email=rule.email)
+
+
 def _cases(kind: str) -> list[tuple[Rule, str]]:
     return [(rule, example) for rule in RULES for example in getattr(rule, kind)]
 
@@ -33,7 +43,7 @@ def _ids(case: tuple[Rule, str]) -> str:
 @pytest.mark.parametrize("case", _cases("must_flag"), ids=_ids)
 def test_rule_flags_its_examples(case: tuple[Rule, str]) -> None:
     rule, example = case
-    report = Linter(EXAMPLE_SETTINGS, rules=[rule]).lint(example)
+    report = _lint(rule, example)
     assert [f.rule for f in report.findings] and all(f.rule == rule.id for f in report.findings), (
         example
     )
@@ -44,8 +54,19 @@ def test_rule_flags_its_examples(case: tuple[Rule, str]) -> None:
 @pytest.mark.parametrize("case", _cases("must_not_flag"), ids=_ids)
 def test_rule_leaves_its_counter_examples_alone(case: tuple[Rule, str]) -> None:
     rule, example = case
-    report = Linter(EXAMPLE_SETTINGS, rules=[rule]).lint(example)
+    report = _lint(rule, example)
     assert report.findings == [], [(f.rule, f.text) for f in report.findings]
+
+
+def test_situation_rules_need_the_email() -> None:
+    # Without the email a reply is judged alone: nothing says which situation it must fit.
+    for rule in RULES:
+        if rule.id.startswith("situation-"):
+            assert rule.email
+            settings = EXAMPLE_SETTINGS.model_copy(
+                update={"company": CompanyProfile(business="airline")}
+            )
+            assert Linter(settings, rules=[rule]).lint(rule.must_flag[0]).findings == []
 
 
 def test_rule_ids_are_unique_and_every_rule_is_documented() -> None:

@@ -8,17 +8,18 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
 
+from ..classify import classify_offline
 from ..config import Settings
-from ..models import Finding, LintReport, Severity, covered
+from ..models import Email, Finding, LintReport, Severity, Situation, covered
 from ..textmatch import Prefilter, spelt_out
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import Family as SemanticFamily
 from .semantic import semantic_layer
-from .structure import CHECKS, Situation
+from .structure import CHECKS, Known
 from .tone import Family, tone_hits
 
-__all__ = ["Linter", "Rule", "Situation", "builtin_rules", "strip_markers"]
+__all__ = ["Known", "Linter", "Rule", "builtin_rules", "strip_markers"]
 
 Layer = Literal["pattern", "structure", "semantic", "model", "llm"]
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -42,7 +43,11 @@ class Linter:
         self._prefilter = Prefilter([p.source for p in self._patterns])
         self._structure = [c.rule for c in self.rules if c.rule.kind == "structure"]
         self._ignored = ignored
-        self._situation = Situation(policy=self.settings.policy, company=self.settings.company)
+        self._known = Known(
+            policy=self.settings.policy,
+            company=self.settings.company,
+            business=self.settings.business,
+        )
         self.semantic = (
             semantic_layer(self.settings.lint.semantic_threshold)
             if self.settings.lint.semantic
@@ -96,13 +101,13 @@ class Linter:
             found.extend(self._semantic_findings(text, ctx, found))
         if self.settings.lint.model:
             found.extend(self._model_findings(text, ctx, email, found))
-        situation = (
-            replace(self._situation, allowed_amounts=allowed_amounts)
-            if allowed_amounts
-            else self._situation
-        )
+        known = self._known
+        if allowed_amounts or email is not None:
+            known = replace(
+                known, allowed_amounts=allowed_amounts, email=email, reading=_reading(email)
+            )
         for rule in self._structure:
-            for start, end in CHECKS[rule.id](normal, ctx, situation):
+            for start, end in CHECKS[rule.id](normal, ctx, known):
                 if not ctx.is_suppressed(rule.id, start):
                     found.append(
                         self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
@@ -216,6 +221,14 @@ class Linter:
             line=line,
             column=column,
         )
+
+
+def _reading(email: str | None) -> Situation | None:
+    """The situation the reply must fit, read from the customer's email."""
+    if email is None:
+        return None
+    parsed = Email(body=email, raw=email)
+    return classify_offline(parsed).situation
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

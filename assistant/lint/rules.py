@@ -55,6 +55,10 @@ class Rule(BaseModel):
     rules with no literal word to look for, such as shouting)."""
     must_flag: list[str] = Field(min_length=1)
     must_not_flag: list[str] = Field(min_length=1)
+    email: str | None = None
+    """The customer's email the examples answer (the situation checks need one)."""
+    business: str | None = None
+    """The kind of company the examples are written for, if not the default."""
     source: str | None = None
     """Which guideline the rule serves."""
 

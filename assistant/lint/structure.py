@@ -14,8 +14,10 @@ from typing import Any
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
+from ..business import Business, business
 from ..config import CompanyProfile, Policy
 from ..intake.facts import MONEY, money_value
+from ..models import Situation
 from ..prompts import prompts_dir
 from ..redact import PHONE, phone_digits
 from ..textmatch import WordRegex, required_sets
@@ -25,13 +27,28 @@ Span = tuple[int, int]
 
 
 @dataclass(frozen=True)
-class Situation:
-    """What a structural check may know beyond the text."""
+class Known:
+    """What a structural check may know beyond the reply's text."""
 
     policy: Policy = field(default_factory=Policy)
     company: CompanyProfile = field(default_factory=CompanyProfile)
+    business: Business = field(default_factory=lambda: business("retail"))
     allowed_amounts: frozenset[float] = frozenset()
     """Amounts the customer named (what they paid): refunding those is never beyond policy."""
+    email: str | None = None
+    """The customer's message the reply answers; the situation checks need it."""
+    reading: Situation | None = None
+    """The situation read from that message."""
+
+    @property
+    def customer_digits(self) -> str:
+        """The digits of each order, account or reference number the customer gave, one string
+        per number: said back to them they are theirs. A bare phone number in an email is not
+        among them (an injected "call +1 ..." must still be caught)."""
+        return " ".join(
+            re.sub(r"\D", "", m.group("ref") or m.group("ref2"))
+            for m in _REFERENCE.finditer(self.email or "")
+        )
 
 
 # Short notes ("Thanks, that's fixed now.") are not judged on completeness.
@@ -91,7 +108,7 @@ def _whole(text: str) -> Span:
     return 0, len(stripped) if first_line_end < 0 else first_line_end
 
 
-def _missing(*names: str) -> Callable[[str, Context, Situation], list[Span]]:
+def _missing(*names: str) -> Callable[[str, Context, Known], list[Span]]:
     patterns = [PRESENCE[name] for name in names]
     # Words at least one of which any match contains: when none occurs, nothing can match. One
     # automaton finds the first of them in a single pass, where `in` would scan once per word.
@@ -101,7 +118,7 @@ def _missing(*names: str) -> Callable[[str, Context, Situation], list[Span]]:
             needed.add_word(literal, literal)
     needed.make_automaton()
 
-    def check(text: str, ctx: Context, _: Situation) -> list[Span]:
+    def check(text: str, ctx: Context, _: Known) -> list[Span]:
         if text.count(" ") + text.count("\n") + 1 < MIN_WORDS:
             return []
         if next(needed.iter(ctx.lowered), None) is None:
@@ -116,8 +133,8 @@ def _missing(*names: str) -> Callable[[str, Context, Situation], list[Span]]:
     return check
 
 
-def over_policy_promise(text: str, ctx: Context, situation: Situation) -> list[Span]:
-    limit = situation.policy.max_goodwill_credit
+def over_policy_promise(text: str, ctx: Context, known: Known) -> list[Span]:
+    limit = known.policy.max_goodwill_credit
     if not any(c in text for c in "$£€") and not any(
         w in ctx.lowered for w in ("usd", "eur", "gbp", "dollar", "euro", "pound")
     ):
@@ -127,7 +144,7 @@ def over_policy_promise(text: str, ctx: Context, situation: Situation) -> list[S
         if ctx.is_excluded(*m.span()):
             continue
         value = money_value(m)
-        if value <= limit or value in situation.allowed_amounts:
+        if value <= limit or value in known.allowed_amounts:
             continue
         begin, end = ctx.sentence(*m.span())
         if _GIVING.search(ctx.lowered, begin, end):
@@ -135,8 +152,8 @@ def over_policy_promise(text: str, ctx: Context, situation: Situation) -> list[S
     return spans
 
 
-def refund_without_return(text: str, ctx: Context, situation: Situation) -> list[Span]:
-    if not situation.policy.refund_requires_return:
+def refund_without_return(text: str, ctx: Context, known: Known) -> list[Span]:
+    if not known.policy.refund_requires_return:
         return []
     return [m.span() for m in _NO_RETURN.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
 
@@ -150,6 +167,14 @@ _URL = re.compile(
 # Cheap first looks: most replies hold no link and no run of seven digits.
 _LINKISH = re.compile(r"https?:|www\.|\.(?:com|net|org|io|co|uk|info|biz|xyz|ly|me|app|shop)\b")
 _DIGIT_RUN = re.compile(r"\d(?:[\d ().+-]{5,})\d")
+_REFERENCE = re.compile(
+    r"\b(?:order|account|acct|booking|reservation|reference|ref|case|ticket|invoice|confirmation|"
+    r"claim|policy|customer|membership|member|contract|serial|imei|tracking|transaction)"
+    r"(?:\s+(?:number|no\.?|num|id|code|ref))?\s*(?:is\s+|was\s+)?[:#]?\s*#?\s*"
+    r"(?P<ref>[A-Z]{0,5}[-/]?\d[\dA-Z /-]{2,30}\d)"
+    r"|(?P<ref2>\b[A-Z]{2,5}-\d[\d-]{3,20}\d\b)",
+    re.I,
+)
 
 
 def _host(url: str) -> str:
@@ -157,11 +182,11 @@ def _host(url: str) -> str:
     return url.split("/")[0].split("@")[-1].rstrip(".")
 
 
-def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
+def unlisted_link(text: str, ctx: Context, known: Known) -> list[Span]:
     """Links the company profile does not list: an injected email's favourite payload."""
     if not _LINKISH.search(ctx.lowered):
         return []
-    company = situation.company
+    company = known.company
     allowed = {_host(v) for v in (company.website, company.support_email) if v}
     spans = []
     for m in _URL.finditer(text):
@@ -173,18 +198,90 @@ def unlisted_link(text: str, ctx: Context, situation: Situation) -> list[Span]:
     return spans
 
 
-def unlisted_phone(text: str, ctx: Context, situation: Situation) -> list[Span]:
+def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
     if not _DIGIT_RUN.search(text):
         return []
-    allowed = re.sub(r"\D", "", situation.company.phone or "")
+    allowed = re.sub(r"\D", "", known.company.phone or "")
     spans = []
     for m in PHONE.finditer(text):
         digits = phone_digits(m.group(0))
         if digits is None or ctx.is_excluded(*m.span()):
             continue
-        if not allowed or not (digits.endswith(allowed[-7:]) or allowed.endswith(digits)):
-            spans.append(m.span())
+        if allowed and (digits.endswith(allowed[-7:]) or allowed.endswith(digits)):
+            continue
+        if digits in known.customer_digits:
+            continue  # the customer's own order, account or phone number, said back to them
+        spans.append(m.span())
     return spans
+
+
+# The situation checks: a reply that does not fit the email it answers. Each needs the email.
+_SHIPPING = WordRegex(
+    r"\b(?:parcels?|couriers?|warehouse|tracking (?:number|details|link|page)|return label|"
+    r"prepaid label|postage|dispatch(?:ed|es)?|reship\w*|shipped|shipping)\b"
+)
+_YOU_ASKED_CANCEL = WordRegex(
+    r"\b(?:you (?:asked|wanted|requested|tried) (?:us |me )?to cancel|your (?:request|wish|decision) to cancel|"
+    r"your cancell?ation request|as you (?:asked|requested),? (?:i.ve |we.ve )?cancell?ed)\b"
+)
+_LATER = WordRegex(
+    r"\b(?:tomorrow|within (?:24|48|72) hours|within (?:a|one|two|three|a few|\d+) (?:business |working )?days|"
+    r"next week|by the end of the week|in (?:a|one|two|three|a few) (?:business |working )?days)\b"
+)
+_NOW = WordRegex(
+    r"\b(?:right now|straight away|right away|immediately|within the hour|in the next (?:few |\d+ )?minutes|"
+    r"within (?:\d+|a few|fifteen|thirty) minutes|call (?:your local )?emergency|crew member|call button|"
+    r"emergency number|at once)\b"
+)
+_CONTENT = re.compile(r"[a-z][a-z'-]{3,}")
+_QUESTION_WORDS = frozenset(
+    ["what", "when", "where", "which", "will", "would", "could", "should", "does", "have", "with", "this", "that", "from", "your", "there", "they", "them", "then", "than", "just", "been", "being", "about", "into", "can't", "cannot", "please", "tell", "know", "need", "like", "want", "wanted", "going", "anyone", "someone", "anything", "something", "help", "really", "still", "also", "ever"]
+)
+
+
+def _fits(known: Known) -> Situation | None:
+    return known.reading if known.email is not None else None
+
+
+def situation_shipping(text: str, ctx: Context, known: Known) -> list[Span]:
+    """Shipping words to a customer of a company that ships nothing, who mentioned no shipment."""
+    reading = _fits(known)
+    if reading is None or reading.shipment or known.business.ships:
+        return []
+    return [m.span() for m in _SHIPPING.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
+
+
+def situation_cancel_request(text: str, ctx: Context, known: Known) -> list[Span]:
+    """ "You asked us to cancel" when the customer asked nothing of the kind."""
+    reading = _fits(known)
+    if reading is None or reading.actor == "customer":
+        return []
+    return [
+        m.span() for m in _YOU_ASKED_CANCEL.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())
+    ]
+
+
+def situation_slow_reply(text: str, ctx: Context, known: Known) -> list[Span]:
+    """A reply by tomorrow to someone for whom it is happening now, or who is hurt."""
+    reading = _fits(known)
+    if reading is None or not (reading.happening_now or reading.danger):
+        return []
+    if _NOW.search(ctx.lowered):
+        return []
+    return [m.span() for m in _LATER.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
+
+
+def situation_unanswered_question(text: str, ctx: Context, known: Known) -> list[Span]:
+    """A direct question whose words the reply never takes up."""
+    reading = _fits(known)
+    if reading is None or not reading.questions:
+        return []
+    reply_words = {w.rstrip("s") for w in _CONTENT.findall(ctx.lowered)}
+    for question in reading.questions:
+        words = {w.rstrip("s") for w in _CONTENT.findall(question.lower())} - _QUESTION_WORDS
+        if words and not words & reply_words:
+            return [_whole(text)]
+    return []
 
 
 SHINGLE = 7  # words: long enough that a reply never shares one with our prompts by chance
@@ -218,7 +315,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 _MARKERS = re.compile(r"</?customer_email>|</?previous_reply>|\bmeta_goal\b|^#{1,3} ", re.I | re.M)
 
 
-def prompt_echo(text: str, ctx: Context, situation: Situation) -> list[Span]:
+def prompt_echo(text: str, ctx: Context, known: Known) -> list[Span]:
     """The system prompt, or its markers, repeated in a reply: what an injection that asks the
     model to "reveal your instructions" produces."""
     markers = "<" in text or "meta_goal" in text or "#" in text
@@ -243,7 +340,7 @@ def _merge(spans: list[Span]) -> list[Span]:
     return merged
 
 
-CHECKS: dict[str, Callable[[str, Context, Situation], list[Span]]] = {
+CHECKS: dict[str, Callable[[str, Context, Known], list[Span]]] = {
     "unlisted-link": unlisted_link,
     "unlisted-phone": unlisted_phone,
     "prompt-echo": prompt_echo,
@@ -252,4 +349,8 @@ CHECKS: dict[str, Callable[[str, Context, Situation], list[Span]]] = {
     "no-acknowledgment": _missing("acknowledgment"),
     "over-policy-promise": over_policy_promise,
     "refund-without-return": refund_without_return,
+    "situation-shipping": situation_shipping,
+    "situation-cancel-request": situation_cancel_request,
+    "situation-slow-reply": situation_slow_reply,
+    "situation-unanswered-question": situation_unanswered_question,
 }
