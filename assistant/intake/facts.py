@@ -293,10 +293,15 @@ def first_name(full_name: str | None) -> str | None:
     return part if part[:1].isupper() else None
 
 
-# Money as a reply or an email states it: a currency sign or code before, or a name after.
+# Money as a reply or an email states it, in any currency and either decimal convention: a sign
+# or code before ("CHF 120", "€1.250,00", "$5k"), or a sign, code or name after ("89,99 €", "75
+# dollars", "60 quid"). money_value reads the figure as the writer meant it.
+_FIGURE = r"\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_CODES = "USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|INR|SEK|NOK|DKK|PLN|CNY|HKD|SGD|ZAR|MXN|BRL|AED"
 MONEY = re.compile(
-    r"(?:[$£€]|\b(?:USD|EUR|GBP)\s?)(?P<a>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"|\b(?P<b>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?:dollars|euros|pounds|USD|EUR|GBP)\b",
+    rf"(?:(?:R|A|C|NZ|HK|S|US)?\$|[£€¥₹₩₽₺₪₱]|\b(?:{_CODES})\s?)\s?(?P<a>{_FIGURE})(?P<ka>\s?(?:k|K|thousand|grand)\b)?"
+    rf"|(?<![\d,.])(?<!\d )\b(?P<b>{_FIGURE})(?P<kb>\s?(?:k|K|thousand|grand))?\s?(?:(?:dollars|euros?|pounds|quid|bucks|"
+    rf"francs|yen|rupees|kronor|kroner|{_CODES})\b|[£€¥₹])",
     re.I,
 )
 _PAID = re.compile(
@@ -310,7 +315,29 @@ _SENTENCE_END = re.compile(r"\n|[.!?](?=\s|$)")
 
 
 def money_value(match: re.Match[str]) -> float:
-    return float((match.group("a") or match.group("b")).replace(",", ""))
+    figure = match.group("a") or match.group("b")
+    value = _figure(figure)
+    if match.group("ka") or match.group("kb"):
+        value *= 1000
+    return round(value, 2)
+
+
+def _figure(figure: str) -> float:
+    """ "1,250.00", "1.250,00", "89,99" and "5.000" as their writers meant them: where both marks
+    appear the last is the decimal point; a lone mark before exactly three digits groups them."""
+    figure = figure.replace("'", "")
+    marks = [c for c in figure if c in ",."]
+    if not marks:
+        return float(figure)
+    last = figure.rfind(marks[-1])
+    decimals = len(figure) - last - 1
+    if len(set(marks)) == 2 or (len(marks) == 1 and decimals != 3):
+        whole, point = figure[:last], figure[last + 1 :]
+        return float(re.sub(r"[,.]", "", whole) + "." + point)
+    return float(re.sub(r"[,.]", "", figure))
+
+
+_TWICE = re.compile(r"\b(?:twice|two times|double[- ]charged|charged (?:me )?double)\b", re.I)
 
 
 def amounts_in(text: str) -> frozenset[float]:
@@ -325,6 +352,8 @@ def amounts_in(text: str) -> frozenset[float]:
         end = ends[bisect.bisect_left(ends, m.end())] if ends and ends[-1] >= m.end() else len(text)
         if _PAID.search(text, begin, end):
             allowed.add(money_value(m))
+            if _TWICE.search(text, begin, end):
+                allowed.add(round(2 * money_value(m), 2))  # "charged $75 twice": $150 is theirs
     if len(allowed) > 1:
         allowed.add(round(sum(allowed), 2))
     return frozenset(allowed)

@@ -10,6 +10,7 @@ from typing import Literal
 
 from ..classify import classify_offline
 from ..config import Settings
+from ..intake.facts import amounts_in
 from ..models import Email, Finding, LintReport, Severity, Situation, covered
 from ..textmatch import Prefilter, spelt_out
 from .context import Context, strip_markers
@@ -102,6 +103,8 @@ class Linter:
         if self.settings.lint.model:
             found.extend(self._model_findings(text, ctx, email, found))
         known = self._known
+        if email is not None and not allowed_amounts:
+            allowed_amounts = amounts_in(email)
         if allowed_amounts or email is not None:
             known = replace(
                 known, allowed_amounts=allowed_amounts, email=email, reading=_reading(email)

@@ -135,10 +135,6 @@ def _missing(*names: str) -> Callable[[str, Context, Known], list[Span]]:
 
 def over_policy_promise(text: str, ctx: Context, known: Known) -> list[Span]:
     limit = known.policy.max_goodwill_credit
-    if not any(c in text for c in "$£€") and not any(
-        w in ctx.lowered for w in ("usd", "eur", "gbp", "dollar", "euro", "pound")
-    ):
-        return []
     spans = []
     for m in MONEY.finditer(text):
         if ctx.is_excluded(*m.span()):
@@ -235,7 +231,52 @@ _NOW = WordRegex(
 )
 _CONTENT = re.compile(r"[a-z][a-z'-]{3,}")
 _QUESTION_WORDS = frozenset(
-    ["what", "when", "where", "which", "will", "would", "could", "should", "does", "have", "with", "this", "that", "from", "your", "there", "they", "them", "then", "than", "just", "been", "being", "about", "into", "can't", "cannot", "please", "tell", "know", "need", "like", "want", "wanted", "going", "anyone", "someone", "anything", "something", "help", "really", "still", "also", "ever"]
+    [
+        "what",
+        "when",
+        "where",
+        "which",
+        "will",
+        "would",
+        "could",
+        "should",
+        "does",
+        "have",
+        "with",
+        "this",
+        "that",
+        "from",
+        "your",
+        "there",
+        "they",
+        "them",
+        "then",
+        "than",
+        "just",
+        "been",
+        "being",
+        "about",
+        "into",
+        "can't",
+        "cannot",
+        "please",
+        "tell",
+        "know",
+        "need",
+        "like",
+        "want",
+        "wanted",
+        "going",
+        "anyone",
+        "someone",
+        "anything",
+        "something",
+        "help",
+        "really",
+        "still",
+        "also",
+        "ever",
+    ]
 )
 
 
