@@ -101,7 +101,11 @@ _WHEN = re.compile(
 )
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.](?=\d))+(?:[.!?]+|$)")
 # "the way we put this right", "how we handle this": a description, not a commitment.
-_DESCRIBED = re.compile(r"\b(?:how|way|what|whether|if|when|why|once)\s*$", re.I)
+_DESCRIBED = re.compile(
+    r"\b(?:how|way|what|whether|if|when|why|once|sorry|sorry that|regret that|apologi[sz]e that|"
+    r"because|since|after|before)\s*$",
+    re.I,
+)
 _QUOTED = re.compile(r"^\s*>")
 
 

@@ -64,8 +64,9 @@ class Assistant:
         base = knowledge.load(paths) if paths else None
         situation = classification.situation
         text = "\n".join(filter(None, [email.subject, email.body]))
-        topics = {classification.category.value, situation.about}
-        return knowledge.retrieve(base, text, situation.questions, topics)
+        # A saved reply is for a category it names; an uncertain category gets none.
+        category = "other" if situation.uncertain else classification.category.value
+        return knowledge.retrieve(base, text, situation.questions, category)
 
     @classmethod
     def from_config(

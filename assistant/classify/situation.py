@@ -121,7 +121,8 @@ _TRIED = re.compile(
     _I,
 )
 _DEADLINE = re.compile(
-    r"\b(?:by|before|until|no later than)\s+(?:(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|"
+    r"\b(?:at|by|before) \d{1,2}(?::\d{2})?\s*(?:am|pm)(?: (?:tomorrow|today|tonight|on \w+day))?\b"
+    r"|\b(?:by|before|until|no later than)\s+(?:(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|"
     r"noon|midnight|tonight|tomorrow(?: morning| night| evening)?|the weekend|end of (?:the )?(?:day|week)|"
     r"(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"(?:my|the|our) (?:flight|trip|wedding|holiday|vacation|birthday|party|event|meeting|demo|"
@@ -151,7 +152,8 @@ _COMPLAINT = re.compile(
     r"charged|overcharged|rude|terrible|awful|worst|problem|issue|complain\w*|disappoint\w*|"
     r"unhappy|angry|furious|fail\w*|error|can.?t|won.?t|didn.?t|doesn.?t|isn.?t|hasn.?t|"
     r"haven.?t|waiting|ridiculous|unacceptable|damaged|faulty|down|outage|stopped|disgust\w*|"
-    r"poor|bad|horrible|shocking|useless|nightmare|sucks?)\b",
+    r"poor|bad|horrible|shocking|useless|nightmare|sucks?|gone|deleted|disappeared|crash\w*|"
+    r"lost|nobody|no one|rude)\b",
     _I,
 )
 _REQUEST = re.compile(
@@ -205,7 +207,11 @@ _FIRST_PERSON = [
 # A clause that names its subject: "it doesn't heat" says less than "your kettle stopped working",
 # and "we" may be the customer's household or the company.
 _PROBLEM_START = re.compile(r"^(?:my|the|both|one|half|all|i)\b", _I)
-_CLAUSE_BREAK = re.compile(r"\s+(?:but|and then|so|because|however|yet)\s+|[;:,]\s+|\s+-+\s+")
+_CLAUSE_BREAK = re.compile(
+    r"\s+(?:but|and then|so|because|however|yet)\s+|[;:,]\s+|\s+-+\s+"
+    r"|\s+and\s+(?=(?:nobody|no one|now|then|still|nothing)\b)",
+    _I,
+)
 # The learned model's own guess below an even chance is not a category to write a script for.
 _MODEL_SURE = 0.5
 
@@ -226,7 +232,7 @@ def read_situation(email: Email, classification: Classification) -> Situation:
         shipment=bool(_SHIPMENT.search(text)),
         tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(email.body)))[:3],
         problem=_problem(text, anchor),
-        deadline=(m.group(0) if (m := _DEADLINE.search(text)) else None),
+        deadline=_deadline(text),
         product=_nearest(text, anchor, classification.facts.products),
         reference=_reference(text),
         amount=_amount(email.body),
@@ -302,13 +308,15 @@ def _kind(text: str, classification: Classification, questions: list[str]) -> st
     settled = classification.category not in (Category.other, Category.how_to_or_usage) and (
         not _uncertain(classification)
     )
+    if _REQUEST.search(text) and not complaint and not classification.escalation_signals:
+        return "request"
     if complaint or classification.escalation_signals or settled:
         return "complaint"
     if _THANKS.search(text):
         return "thanks"
     if _REQUEST.search(text):
         return "request"
-    if questions:
+    if questions and _problem(text, 0) is None:
         return "question"
     return "complaint"
 
@@ -349,6 +357,14 @@ def second_person(words: str) -> str:
     return words
 
 
+def _deadline(text: str) -> str | None:
+    found = _DEADLINE.search(text)
+    if found is None:
+        return None
+    # "a demo at 3pm tomorrow" is a deadline: whatever we do must come before it.
+    return re.sub(r"^at\b", "before", found.group(0), flags=_I)
+
+
 def _reference(text: str) -> str | None:
     for m in ORDER.finditer(text):
         ref = m.group("id") or m.group("hash")
@@ -357,11 +373,25 @@ def _reference(text: str) -> str | None:
     return None
 
 
+_DISPUTE = re.compile(
+    r"\b(?:overcharged|charged (?:me )?(?:for|twice|again|extra)|double[- ]charged|refund|"
+    r"wrong(?:ly)? charged|taken|deducted|paid for)\b",
+    _I,
+)
+
+
 def _amount(body: str) -> str | None:
+    """The amount in dispute: the one the customer says they paid, were charged or lost, when
+    only one is; among several, the only one in a sentence about the dispute; else none (naming
+    the wrong one is worse than naming none)."""
     paid = amounts_in(body)
-    for m in MONEY.finditer(body):
-        if money_value(m) in paid:
-            return m.group(0)
+    named = [m for m in MONEY.finditer(body) if money_value(m) in paid]
+    if len({money_value(m) for m in named}) == 1:
+        return named[0].group(0)
+    for sentence in _SENTENCES.finditer(body):
+        inside = [m for m in named if sentence.start() <= m.start() < sentence.end()]
+        if len(inside) == 1 and _DISPUTE.search(sentence.group(0)):
+            return inside[0].group(0)
     return None
 
 

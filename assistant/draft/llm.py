@@ -62,7 +62,7 @@ def draft_messages(
         classification=classification,
         facts=classification.facts,
         classify=classify,
-        knowledge=knowledge or Retrieved(),
+        knowledge_docs=(knowledge or Retrieved()).documents(),
     )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 

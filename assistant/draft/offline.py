@@ -32,6 +32,16 @@ _ARRIVED = re.compile(
     r"\b(?:arrived|came|delivered|opened (?:the )?box|out of the box|in the post)\b"
 )
 _HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me|ported)\b")
+# Evidence that the customer has been in touch before: the repeat-contact paragraph says so.
+_CONTACTED = re.compile(
+    r"\b(?:(?:i|we).?(?:ve| have| had)? (?:already |now |also )?(?:called|emailed|e-mailed|contacted|"
+    r"written|wrote|messaged|chased|phoned|rang|tweeted|spoken|spoke|asked)|(?:2nd|3rd|4th|5th|second|"
+    r"third|fourth|fifth|\d+th) (?:attempt|email|call|message|request|time (?:i|we))|(?:\d+|two|three|"
+    r"four|five|several|multiple|many) (?:emails|calls|attempts|messages|tweets|requests|chasers)|"
+    r"no (?:response|reply|answer)|still waiting to hear|waiting to hear back|been (?:transferred|"
+    r"passed|ignored)|passed (?:around|from one)|as (?:previously|already) (?:mentioned|requested))\b",
+    re.I,
+)
 _NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
 
 LANGUAGE_NAMES = {
@@ -122,11 +132,20 @@ def playbook_vars(
         "tried": [second_person(t) for t in situation.tried],
         "shipment": situation.shipment or (business.ships and situation.about == "parcel"),
         "urgent_now": situation.happening_now or situation.danger,
-        "signals": [s.value for s in classification.escalation_signals],
+        # A paragraph for a signal only where the customer's own words show it ("4th attempt"):
+        # the learned model's hunch alone is no ground for "you've written more than once".
+        "signals": [
+            s.value
+            for s in classification.escalation_signals
+            if any(c.label == s.value and not c.text.startswith("(") for c in classification.cues)
+        ],
+        "contacted_before": bool(email.quoted)
+        or bool(_CONTACTED.search("\n".join(filter(None, [email.subject, email.body])))),
         "sentiment": classification.sentiment,
         "wants_refund": classification.desired_outcome == "a refund",
         "wants_cancel": cues.cancel and situation.actor != "company",
         "company_acted": situation.actor == "company",
+        "asked_to_cancel": cues.cancel and situation.actor == "customer",
         "wants_exchange": classification.desired_outcome == "an exchange" or cues.exchange,
         "size_issue": cues.size_issue,
         "partial": cues.partial,

@@ -26,16 +26,18 @@ import frontmatter
 import Stemmer
 import yaml
 from pydantic import BaseModel, Field, ValidationError
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..errors import ConfigError
 from ..models import Source
 
 Kind = Literal["article", "macro", "policy"]
-# A document must share at least this many stemmed words with the query, and score at least
-# this, to count as fitting: a BM25 rank alone always names a "best" document, even for a query
-# it has nothing to say about.
+# A document must share at least this many stemmed words with the query to count as fitting: a
+# BM25 rank alone always names a "best" document, even for a query it has nothing to say about,
+# and its scores depend on the size of the folder, so no fixed score can say "fits".
 _MIN_SHARED = 2
-_MIN_SCORE = 1.0
+# bm25s's own English list keeps "what", "my" and "where": a question would match on them.
+_STOPWORDS = sorted(ENGLISH_STOP_WORDS)
 _STEPS = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(?P<step>.+)$", re.M)
 
 
@@ -70,33 +72,50 @@ class KnowledgeBase:
         if documents:
             corpus = [f"{d.title}\n{' '.join(d.tags)}\n{d.body}" for d in documents]
             tokens = bm25s.tokenize(
-                corpus, stopwords="en", stemmer=self._stemmer, show_progress=False
+                corpus, stopwords=_STOPWORDS, stemmer=self._stemmer, show_progress=False
             )
             self._retriever = bm25s.BM25()
             self._retriever.index(tokens, show_progress=False)
             self._words = [set(self._terms(text)) for text in corpus]
 
+    def terms(self, text: str) -> list[str]:
+        """The stemmed words BM25 sees in `text`, stopwords left out."""
+        return self._terms(text)
+
+    def words_of(self, document: Document) -> set[str]:
+        return self._words[self.documents.index(document)]
+
     def _terms(self, text: str) -> list[str]:
         tokens = bm25s.tokenize(
-            [text], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+            [text],
+            stopwords=_STOPWORDS,
+            stemmer=self._stemmer,
+            show_progress=False,
+            return_ids=False,
         )
         return list(tokens[0]) if tokens else []
 
-    def search(self, query: str, *, k: int = 3, kinds: set[Kind] | None = None) -> list[Match]:
-        """The documents that fit `query`, best first (none when nothing fits)."""
+    def search(
+        self, query: str, *, k: int = 3, kinds: set[Kind] | None = None, strict: bool = True
+    ) -> list[Match]:
+        """The documents that fit `query`, best first (none when nothing fits); `strict=False`
+        ranks every document of those kinds, fitting or not."""
         if self._retriever is None or not query.strip():
             return []
         terms = set(self._terms(query))
-        if not terms:
+        if not terms and strict:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, show_progress=False)
+        tokens = bm25s.tokenize(
+            [query], stopwords=_STOPWORDS, stemmer=self._stemmer, show_progress=False
+        )
         found, scores = self._retriever.retrieve(tokens, k=len(self.documents), show_progress=False)
         matches = []
         for index, score in zip(found[0], scores[0], strict=True):
             doc = self.documents[int(index)]
             if kinds and doc.kind not in kinds:
                 continue
-            if score >= _MIN_SCORE and len(terms & self._words[int(index)]) >= _MIN_SHARED:
+            shared = len(terms & self._words[int(index)])
+            if not strict or (score > 0 and shared >= _MIN_SHARED):
                 matches.append(Match(document=doc, score=float(score)))
         return matches[:k]
 
@@ -165,32 +184,41 @@ class Retrieved(BaseModel):
     answers: list[Answer] = Field(default_factory=list)
     """Each direct question, with the article that answers it."""
 
+    def documents(self, *, offline: bool = False) -> list[Document]:
+        """What a draft uses, once each: offline, the saved reply and the answering articles; an
+        LLM is given those and every fitting passage (and asked to cite what it uses)."""
+        answering = [a.document for a in self.answers if a.document]
+        used = [*([self.macro] if self.macro else []), *answering]
+        if not offline:
+            used += self.passages
+        unique: dict[str, Document] = {}
+        for doc in used:
+            unique.setdefault(doc.path, doc)
+        return list(unique.values())
+
     def sources(self, *, offline: bool) -> list[Source]:
-        """What a draft used: offline, the macro and the answering articles; an LLM is given
-        every passage (and asked to cite what it uses)."""
-        used = (
-            [
-                *([self.macro] if self.macro else []),
-                *(a.document for a in self.answers if a.document),
-            ]
-            if offline
-            else [*self.passages, *(a.document for a in self.answers if a.document)]
-        )
-        return list(dict.fromkeys(d.source for d in used))
+        return [d.source for d in self.documents(offline=offline)]
 
 
-def retrieve(
-    kb: KnowledgeBase | None, text: str, questions: list[str], topics: set[str]
-) -> Retrieved:
-    """The passages for a complaint's `text`, a macro tagged with one of its `topics` (its
-    category, what it is about), and an article for each question."""
+def retrieve(kb: KnowledgeBase | None, text: str, questions: list[str], category: str) -> Retrieved:
+    """The passages for a complaint's `text`; the saved reply tagged with its `category`; and for
+    each question the article that answers it: among the articles that share a word with the
+    question, the one that best fits the whole complaint (a question like "What do I do?" shares
+    none, and is answered by the best article tagged with the category)."""
     if kb is None or not kb.documents:
         return Retrieved(answers=[Answer(question=q) for q in questions])
     passages = [m.document for m in kb.search(text, k=3)]
-    macros = [m.document for m in kb.search(text, k=5, kinds={"macro"})]
-    macro = next((d for d in macros if topics & set(d.tags)), None)
+    # A saved reply is written for a category: the one tagged with it that best fits the text.
+    macros = kb.search(text, k=len(kb.documents), kinds={"macro"}, strict=False)
+    macro = next((m.document for m in macros if category in m.document.tags), None)
+    articles = kb.search(text, k=len(kb.documents), kinds={"article", "policy"})
     answers = []
     for question in questions:
-        found = kb.search(question, k=1, kinds={"article", "policy"})
-        answers.append(Answer(question=question, document=found[0].document if found else None))
+        words = set(kb.terms(question))
+        fits = [m.document for m in articles if words & kb.words_of(m.document)]
+        if not words:
+            # "What do I do?": the article for this category, else the one the complaint fits best.
+            tagged = [m.document for m in articles if category in m.document.tags]
+            fits = tagged or [m.document for m in articles[:1]]
+        answers.append(Answer(question=question, document=fits[0] if fits else None))
     return Retrieved(passages=passages, macro=macro, answers=answers)

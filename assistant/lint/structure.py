@@ -118,9 +118,11 @@ def _missing(*names: str) -> Callable[[str, Context, Known], list[Span]]:
             needed.add_word(literal, literal)
     needed.make_automaton()
 
-    def check(text: str, ctx: Context, _: Known) -> list[Span]:
+    def check(text: str, ctx: Context, known: Known) -> list[Span]:
         if text.count(" ") + text.count("\n") + 1 < MIN_WORDS:
             return []
+        if known.reading is not None and known.reading.kind != "complaint":
+            return []  # a thank-you note or a question is answered, not apologised for
         if next(needed.iter(ctx.lowered), None) is None:
             return [_whole(text)]
         found = any(

@@ -1,0 +1,92 @@
+"""The business in configuration: each example business drafts its example complaints with
+words that fit it, from its own remedies, with no situation finding."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import assistant
+from assistant import ConfigError, Settings, load_settings
+
+from conftest import EXAMPLES, ROOT
+
+BUSINESSES = ["airline", "telecom", "software"]
+SHIPPING = re.compile(
+    r"\b(?:parcel|courier|warehouse|tracking|return label|shipped|delivery)\b", re.I
+)
+
+
+def _examples(business: str) -> list[Path]:
+    return sorted((ROOT / "examples" / business / "emails").iterdir())
+
+
+CASES = [(b, p) for b in BUSINESSES for p in _examples(b)] + [
+    ("retail", p) for p in sorted(EXAMPLES.iterdir())
+]
+
+
+@pytest.mark.parametrize(("business", "path"), CASES, ids=lambda v: getattr(v, "name", v))
+def test_each_example_drafts_with_no_situation_finding(business: str, path: Path) -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / business / "assistant.toml")
+    result = helper.draft(path.read_bytes())
+    situation = [f.rule for f in result.lint.findings if f.rule.startswith("situation-")]
+    assert situation == [], (path.name, result.reply)
+    assert result.lint.ok, [(f.rule, f.text) for f in result.lint.errors()]
+    if not helper.settings.business.ships:
+        assert not SHIPPING.search(result.reply), result.reply
+
+
+def test_the_examples_of_a_business_get_different_replies() -> None:
+    for business in BUSINESSES:
+        helper = assistant.Assistant.from_config(ROOT / "examples" / business / "assistant.toml")
+        replies = {helper.draft(p.read_bytes()).reply for p in _examples(business)}
+        assert len(replies) == len(_examples(business))
+
+
+def test_the_business_brings_its_vocabulary() -> None:
+    text = "You cancelled my flight home and I have nowhere to go."
+    airline = assistant.Assistant(Settings.model_validate({"company": {"business": "airline"}}))
+    reply = airline.draft(text).reply
+    assert "rebook you" in reply and "order" not in reply
+
+
+def test_policy_actions_override_the_remedies() -> None:
+    text = "You cancelled my flight home and I have nowhere to go."
+    only_refunds = Settings.model_validate(
+        {"company": {"business": "airline"}, "policy": {"actions": ["refund"]}}
+    )
+    reply = assistant.Assistant(only_refunds).draft(text).reply
+    assert "rebook" not in reply and "refund" in reply
+    assert only_refunds.business.actions == ["refund"]
+
+
+def test_an_unknown_business_or_action_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text('[company]\nbusiness = "spaceport"\n')
+    with pytest.raises(ConfigError, match=r"company\.business"):
+        load_settings(config)
+    config.write_text('[policy]\nactions = ["teleport"]\n')
+    with pytest.raises(ConfigError, match=r"policy\.actions"):
+        load_settings(config)
+
+
+def test_the_llm_prompt_names_the_business_and_its_remedies() -> None:
+    from assistant.draft.llm import draft_messages
+
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "airline" / "assistant.toml")
+    email = helper.read((ROOT / "examples/airline/emails/01-cancelled-leg.txt").read_bytes())
+    classification = helper.classify(email)
+    system, user = draft_messages(
+        email,
+        classification,
+        helper.settings,
+        helper.prompts,
+        knowledge=helper.retrieve(email, classification),
+    )
+    assert "an airline" in system["content"] and "rebook" in system["content"]
+    assert "never claim" in system["content"].lower()
+    assert "the company cancelled" in user["content"]
+    assert "Cancelled flight, rebooking and care" in user["content"]

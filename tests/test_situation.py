@@ -1,0 +1,79 @@
+"""Reading the situation: what the email says beyond its category, and only what it says."""
+
+from __future__ import annotations
+
+import pytest
+
+import assistant
+
+
+def _read(text: str) -> assistant.Situation:
+    return assistant.classify(text).situation
+
+
+def test_who_cancelled_is_read_from_the_words() -> None:
+    assert _read("You just cancelled the second leg of my flight.").actor == "company"
+    assert _read("I asked you to cancel my order two days ago.").actor == "customer"
+
+
+def test_direct_questions_are_kept_and_rhetorical_ones_are_not() -> None:
+    s = _read("My bag was ripped. How do I file a claim? Are you kidding me? Guess what?")
+    assert s.questions == ["How do I file a claim?"]
+
+
+def test_happening_now_danger_and_bereavement() -> None:
+    now = _read("There is a man in 3A moaning in pain and sweating, on board right now.")
+    assert now.happening_now and now.danger
+    calm = _read("My order from last month was the wrong colour.")
+    assert not calm.happening_now and not calm.danger
+    assert _read("My mother passed away and I need to close her account.").bereavement
+
+
+def test_what_the_customer_already_tried_and_their_deadline() -> None:
+    s = _read(
+        "My broadband has been down since Friday. I've already restarted the router twice. "
+        "I have a client demo at 3pm tomorrow."
+    )
+    assert s.tried == ["I've already restarted the router twice"]
+    assert s.deadline == "before 3pm tomorrow"
+
+
+def test_the_problem_in_the_customers_words_said_back_to_them() -> None:
+    s = _read("Hi, my check bag was ripped and the handle broken on the flight from Dublin.")
+    assert s.problem == "your check bag was ripped and the handle broken on the flight from Dublin"
+
+
+def test_shipment_only_when_the_email_speaks_of_one() -> None:
+    assert _read("The parcel never arrived and tracking shows nothing.").shipment
+    assert not _read("You charged me twice for my phone plan this month.").shipment
+
+
+def test_the_right_reference_and_amount() -> None:
+    s = _read(
+        "My number was ported out by a fraudster. Police reference CRI-2025-88201. "
+        "My order #A55120 was for a new SIM."
+    )
+    assert s.reference == "A55120"  # not the police reference
+    bill = _read("My bill this month is £78.40 when my plan is £35.")
+    assert bill.amount is None  # two figures, neither said to be the one in dispute
+    assert _read("You overcharged me £12.50 for roaming I never used.").amount == "£12.50"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Just wanted to say thank you to Kiran, brilliant service yesterday.", "thanks"),
+        ("Hello, do you ship to Norway?", "question"),
+        ("Please change my delivery address to 4 Elm Road.", "request"),
+        ("My kettle arrived broken and I want a refund.", "complaint"),
+    ],
+)
+def test_not_every_email_is_a_complaint(text: str, kind: str) -> None:
+    assert _read(text).kind == kind
+
+
+def test_a_thank_you_gets_thanks_not_an_apology() -> None:
+    result = assistant.draft("Just wanted to say thank you to Kiran, brilliant service yesterday.")
+    assert "Thank you for taking the time to write" in result.reply
+    assert "sorry" not in result.reply.lower()
+    assert result.lint.findings == []
