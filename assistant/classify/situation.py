@@ -139,7 +139,8 @@ _RHETORICAL = re.compile(
     r"\b(?:guess what|are you (?:kidding|serious|joking)|seriously|how about|how hard|how difficult|"
     r"what kind of|what the|who does that|why would (?:i|anyone)|how is this (?:acceptable|ok)|"
     r"is this a joke|really|why bother|what.s the point|do you even|does anyone (?:care|even)|"
-    r"how (?:dare|can you (?:live|sleep))|are you (?:even|people))\b",
+    r"how (?:dare|can you (?:live|sleep))|are you (?:even|people)|how many (?:more|people|times|hours)|"
+    r"which one of you|have no rights|why is it so hard)\b",
     _I,
 )
 _THANKS = re.compile(
@@ -173,9 +174,10 @@ _COMPANY_ACTED = re.compile(
     _I,
 )
 _CUSTOMER_ASKED = re.compile(
-    r"\b(?:i|we)\s+(?:have\s+|had\s+|'ve\s+)?(?:asked|requested|wanted|want|tried|need|would like|'d like)"
+    r"\b(?:i|we)\s+(?:have\s+|had\s+|'ve\s+|am\s+|'m\s+)?(?:asked|requested|wanted|want|tried|trying|need|would like|'d like)"
     r"\s+(?:you\s+|them\s+)?(?:to\s+)?(?:cancel|change|amend|modify|stop|close|end)\b"
     r"|\bplease (?:cancel|change|amend|close|stop)\b|\bcan (?:i|you) (?:cancel|change|amend)\b"
+    r"|^\W*(?:hi\W+)?trying to (?:cancel|change)\b"
     r"|\b(?:i|we) (?:cancell?ed|changed|amended)\b",
     _I,
 )
@@ -298,7 +300,9 @@ def _questions(body: str) -> list[str]:
             sentence,
             flags=_I,
         )
-        if _QUESTION_START.match(sentence) and not _RHETORICAL.search(sentence):
+        # Past twenty words a "question" is a vent with a question mark on it.
+        short = len(sentence.split()) <= 20
+        if short and _QUESTION_START.match(sentence) and not _RHETORICAL.search(sentence):
             asked.append(sentence.rstrip("?").strip() + "?")
     return list(dict.fromkeys(asked))[:4]
 

@@ -42,6 +42,17 @@ _CONTACTED = re.compile(
     r"passed|ignored)|passed (?:around|from one)|as (?:previously|already) (?:mentioned|requested))\b",
     re.I,
 )
+_ASKED_CANCEL = re.compile(
+    r"\b(?:(?:i|we)\s+(?:have\s+|had\s+|'ve\s+|am\s+|'m\s+)?(?:asked|requested|wanted|want|tried|trying|"
+    r"need|would like|'d like)\s+(?:you\s+|them\s+)?(?:to\s+)?cancel|please cancel|trying to cancel|"
+    r"(?:i|we) cancell?ed)\b",
+    re.I,
+)
+_ITEMS_MISSING = re.compile(
+    r"\b(?:things|items|contents|stuff|belongings|some items)\b[^.!?\n]{0,30}\b(?:missing|stolen|gone)\b"
+    r"|\b(?:missing|stolen) (?:items|things|belongings)\b",
+    re.I,
+)
 _NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
 
 LANGUAGE_NAMES = {
@@ -145,7 +156,8 @@ def playbook_vars(
         "wants_refund": classification.desired_outcome == "a refund",
         "wants_cancel": cues.cancel and situation.actor != "company",
         "company_acted": situation.actor == "company",
-        "asked_to_cancel": cues.cancel and situation.actor == "customer",
+        "asked_to_cancel": bool(_ASKED_CANCEL.search(email.body)) and situation.actor == "customer",
+        "items_missing": bool(_ITEMS_MISSING.search(email.body)),
         "wants_exchange": classification.desired_outcome == "an exchange" or cues.exchange,
         "size_issue": cues.size_issue,
         "partial": cues.partial,

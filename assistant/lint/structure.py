@@ -314,15 +314,30 @@ def situation_slow_reply(text: str, ctx: Context, known: Known) -> list[Span]:
     return [m.span() for m in _LATER.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
 
 
+_ANSWER_PROMISED = re.compile(
+    r"\b(?:answer|let you know|find out|get back to you|come back to you|reply)\b", re.I
+)
+
+
 def situation_unanswered_question(text: str, ctx: Context, known: Known) -> list[Span]:
-    """A direct question whose words the reply never takes up."""
+    """A direct question the reply never takes up: no word of it outside quotation marks, and
+    no promise of an answer right after quoting it."""
     reading = _fits(known)
     if reading is None or not reading.questions:
         return []
-    reply_words = {w.rstrip("s") for w in _CONTENT.findall(ctx.lowered)}
+    reply_words = {
+        m.group(0).rstrip("s")
+        for m in _CONTENT.finditer(ctx.lowered)
+        if not ctx.is_excluded(m.start(), m.end())
+    }
     for question in reading.questions:
+        question = question.replace("\u2019", "'").replace("\u2018", "'")
         words = {w.rstrip("s") for w in _CONTENT.findall(question.lower())} - _QUESTION_WORDS
-        if words and not words & reply_words:
+        if not words or words & reply_words:
+            continue
+        quoted = ctx.lowered.find(question.lower())
+        after = ctx.lowered[quoted + len(question) : quoted + len(question) + 200]
+        if quoted < 0 or not _ANSWER_PROMISED.search(after):
             return [_whole(text)]
     return []
 
