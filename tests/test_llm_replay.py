@@ -68,3 +68,53 @@ def test_replayed_judge_call_follows_the_draft() -> None:
     for f in result.lint.findings:
         if f.layer == "llm":
             assert result.reply[f.start : f.end] == f.text
+
+
+def _business(business: str) -> assistant.Assistant:
+    from conftest import ROOT
+
+    example = assistant.load_settings(ROOT / "examples" / business / "assistant.toml")
+    settings = live_settings(BASE_URL, max_revisions=0).model_copy(
+        update={
+            "company": example.company,
+            "policy": example.policy,
+            "knowledge": example.knowledge,
+        }
+    )
+    return assistant.Assistant(settings)
+
+
+def _sent(tape) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(
+        r.body.decode() if isinstance(r.body, bytes) else str(r.body) for r in tape.requests
+    )
+
+
+def test_replayed_airline_draft_gives_the_model_the_business_situation_and_knowledge() -> None:
+    from conftest import ROOT
+
+    helper = _business("airline")
+    with cassette("draft-airline", "none") as tape:
+        result = helper.draft((ROOT / "examples/airline/emails/01-cancelled-leg.txt").read_bytes())
+    assert tape.all_played
+    sent = _sent(tape)
+    assert "Skyline Air, an airline" in sent and "rebook, refund, compensate" in sent
+    assert "Never claim an action as already done" in sent
+    assert "the company cancelled or changed it" in sent and "it is happening now" in sent
+    assert "<company_knowledge>" in sent and "Cancelled flight, rebooking and care" in sent
+    assert "Cancelled flight, rebooking and care" in {s.title for s in result.sources}
+    assert result.commitments == assistant.find_commitments(result.reply)
+
+
+def test_replayed_software_draft_cites_the_article_it_was_given() -> None:
+    from conftest import ROOT
+
+    helper = _business("software")
+    with cassette("draft-software", "none") as tape:
+        result = helper.draft((ROOT / "examples/software/emails/05-how-to-cancel.txt").read_bytes())
+    assert tape.all_played
+    sent = _sent(tape)
+    assert "Lumen Notes, a software company" in sent and "(we send no parcels)" in sent
+    assert "https://lumen-notes.example/help/cancel" in sent
+    assert "their direct questions" in sent and "how do I cancel my subscription?" in sent
+    assert "Cancel your subscription" in {s.title for s in result.sources}
