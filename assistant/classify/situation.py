@@ -115,7 +115,7 @@ _DEATH = re.compile(
 )
 _TRIED = re.compile(
     r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?)\s+(?:already\s+|also\s+|even\s+)?"
-    r"(?:tried|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
+    r"(?:tried (?:\w+ing\b|everything|all the|the (?:steps|troubleshooting|fixes))|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
     r"followed|unplugged|turned (?:it|the \w+) off and on|turned (?:it|the \w+) off|updated|"
     r"changed my password|power cycled)\b[^.!?\n,;]*",
     _I,
@@ -206,6 +206,11 @@ _FIRST_PERSON = [
         (r"\bus\b", "you"),
     ]
 ]
+_WHAT_HAPPENED_TO_ME = re.compile(
+    r"i(?:'ve| have| was| am|'m| got)? (?:been |just |still |now )*(?:charged|overcharged|double[- ]charged|"
+    r"billed|locked|lost|received|got|can't|cannot|never|didn't|haven't|hurt|stranded|stuck|left)\b",
+    _I,
+)
 # A clause that names its subject: "it doesn't heat" says less than "your kettle stopped working",
 # and "we" may be the customer's household or the company.
 _PROBLEM_START = re.compile(r"^(?:my|the|both|one|half|all|i)\b", _I)
@@ -348,6 +353,8 @@ def _as_problem(part: str) -> str | None:
     clause = part.strip(" .!?\"'")
     if not 3 <= len(clause.split()) <= 16 or not _PROBLEM_START.match(clause):
         return None
+    if re.match(r"i\b", clause, _I) and not _WHAT_HAPPENED_TO_ME.match(clause):
+        return None  # "I called customer care when ..." is a story, not the problem
     if "?" in part or re.search(r"\b(?:you|your)\b", clause, _I):
         return None  # about us, or a question: turned round it would garble
     clause = second_person(clause)
