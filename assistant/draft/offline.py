@@ -36,8 +36,9 @@ _HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me|por
 _CONTACTED = re.compile(
     r"\b(?:(?:i|we).?(?:ve| have| had)? (?:already |now |also )?(?:called|emailed|e-mailed|contacted|"
     r"written|wrote|messaged|chased|phoned|rang|tweeted|spoken|spoke|asked)|(?:2nd|3rd|4th|5th|second|"
-    r"third|fourth|fifth|\d+th) (?:attempt|email|call|message|request|time (?:i|we))|(?:\d+|two|three|"
-    r"four|five|several|multiple|many) (?:emails|calls|attempts|messages|tweets|requests|chasers)|"
+    r"third|fourth|fifth|\d+th) (?:attempt|email|call|message|request|time (?:i|we))|(?:sent|made|written|"
+    r"left) (?:you )?(?:\d+|two|three|four|five|several|multiple|many) (?:emails|calls|messages|tweets|"
+    r"requests|chasers)|(?:\d+|two|three|four|five|several|multiple|many) (?:attempts|calls to you)|"
     r"no (?:response|reply|answer)|still waiting to hear|waiting to hear back|been (?:transferred|"
     r"passed|ignored)|passed (?:around|from one)|as (?:previously|already) (?:mentioned|requested))\b",
     re.I,
@@ -51,6 +52,13 @@ _ASKED_CANCEL = re.compile(
 _ITEMS_MISSING = re.compile(
     r"\b(?:things|items|contents|stuff|belongings|some items)\b[^.!?\n]{0,30}\b(?:missing|stolen|gone)\b"
     r"|\b(?:missing|stolen) (?:items|things|belongings)\b",
+    re.I,
+)
+# A refund the customer is waiting for, rather than one they ask for now.
+_REFUND_PENDING = re.compile(
+    r"\b(?:still (?:no|not|haven.?t|waiting)[^.!?\n]{0,30}refund|promised (?:me )?(?:a |my )?refund|"
+    r"waiting (?:for|on) (?:my|a|the) refund|refund (?:hasn.?t|has not|never|still)|"
+    r"(?:haven.?t|have not|never) (?:received|got(?:ten)?) (?:my|the|a) refund|refund wait)\b",
     re.I,
 )
 _NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
@@ -158,6 +166,7 @@ def playbook_vars(
         "company_acted": situation.actor == "company",
         "asked_to_cancel": bool(_ASKED_CANCEL.search(email.body)) and situation.actor == "customer",
         "items_missing": bool(_ITEMS_MISSING.search(email.body)),
+        "refund_pending": bool(_REFUND_PENDING.search(email.body)),
         "wants_exchange": classification.desired_outcome == "an exchange" or cues.exchange,
         "size_issue": cues.size_issue,
         "partial": cues.partial,
