@@ -13,7 +13,7 @@ import pytest
 import vcr
 from vcr.cassette import Cassette
 
-from assistant import Assistant, Settings
+from assistant import Assistant, Settings, load_settings
 from assistant.backends.openai import OpenAIBackend
 from assistant.llm import LLMClient
 from assistant.prompts import default_prompts
@@ -122,6 +122,18 @@ def live_settings(base_url: str, **llm: object) -> Settings:
                 "seed": 7,
                 **llm,
             },
+        }
+    )
+
+
+def business_settings(base_url: str, business: str) -> Settings:
+    """The live settings under an example business's profile and knowledge folder."""
+    example = load_settings(ROOT / "examples" / business / "assistant.toml")
+    return live_settings(base_url, max_revisions=0).model_copy(
+        update={
+            "company": example.company,
+            "policy": example.policy,
+            "knowledge": example.knowledge,
         }
     )
 

@@ -22,6 +22,7 @@ from conftest import (
     EXAMPLES,
     LIVE_MODEL,
     ROOT,
+    business_settings,
     cassette,
     live_settings,
     run_cli,
@@ -116,21 +117,8 @@ def test_live_judge_answers_in_its_schema(llama_server: str) -> None:
     assert result.usage is not None and result.usage.total_tokens > 0
 
 
-def _business(base_url: str, business: str) -> assistant.Assistant:
-    """The live settings under an example business's profile and knowledge folder."""
-    example = assistant.load_settings(ROOT / "examples" / business / "assistant.toml")
-    settings = _settings(base_url, max_revisions=0).model_copy(
-        update={
-            "company": example.company,
-            "policy": example.policy,
-            "knowledge": example.knowledge,
-        }
-    )
-    return assistant.Assistant(settings)
-
-
 def test_live_airline_draft_carries_the_business_and_its_knowledge(llama_server: str) -> None:
-    helper = _business(llama_server, "airline")
+    helper = assistant.Assistant(business_settings(llama_server, "airline"))
     with recording("draft-airline"):
         result = helper.draft((ROOT / "examples/airline/emails/01-cancelled-leg.txt").read_bytes())
     assert result.backend == "openai" and len(result.reply) >= 40
@@ -139,7 +127,7 @@ def test_live_airline_draft_carries_the_business_and_its_knowledge(llama_server:
 
 
 def test_live_software_draft_carries_the_business_and_its_knowledge(llama_server: str) -> None:
-    helper = _business(llama_server, "software")
+    helper = assistant.Assistant(business_settings(llama_server, "software"))
     with recording("draft-software"):
         result = helper.draft((ROOT / "examples/software/emails/05-how-to-cancel.txt").read_bytes())
     assert result.backend == "openai" and len(result.reply) >= 40

@@ -6,7 +6,16 @@ from __future__ import annotations
 import assistant
 from assistant import Signal
 
-from conftest import CASSETTES, EXAMPLES, LIVE_MODEL, RECORDED_KEY, cassette, live_settings
+from conftest import (
+    CASSETTES,
+    EXAMPLES,
+    LIVE_MODEL,
+    RECORDED_KEY,
+    ROOT,
+    business_settings,
+    cassette,
+    live_settings,
+)
 
 # Any port: requests match on method and path, and nothing real listens here.
 BASE_URL = "http://127.0.0.1:9/v1"
@@ -70,20 +79,6 @@ def test_replayed_judge_call_follows_the_draft() -> None:
             assert result.reply[f.start : f.end] == f.text
 
 
-def _business(business: str) -> assistant.Assistant:
-    from conftest import ROOT
-
-    example = assistant.load_settings(ROOT / "examples" / business / "assistant.toml")
-    settings = live_settings(BASE_URL, max_revisions=0).model_copy(
-        update={
-            "company": example.company,
-            "policy": example.policy,
-            "knowledge": example.knowledge,
-        }
-    )
-    return assistant.Assistant(settings)
-
-
 def _sent(tape) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(
         r.body.decode() if isinstance(r.body, bytes) else str(r.body) for r in tape.requests
@@ -91,9 +86,7 @@ def _sent(tape) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_replayed_airline_draft_gives_the_model_the_business_situation_and_knowledge() -> None:
-    from conftest import ROOT
-
-    helper = _business("airline")
+    helper = assistant.Assistant(business_settings(BASE_URL, "airline"))
     with cassette("draft-airline", "none") as tape:
         result = helper.draft((ROOT / "examples/airline/emails/01-cancelled-leg.txt").read_bytes())
     assert tape.all_played
@@ -107,9 +100,7 @@ def test_replayed_airline_draft_gives_the_model_the_business_situation_and_knowl
 
 
 def test_replayed_software_draft_cites_the_article_it_was_given() -> None:
-    from conftest import ROOT
-
-    helper = _business("software")
+    helper = assistant.Assistant(business_settings(BASE_URL, "software"))
     with cassette("draft-software", "none") as tape:
         result = helper.draft((ROOT / "examples/software/emails/05-how-to-cancel.txt").read_bytes())
     assert tape.all_played
