@@ -17,7 +17,7 @@ from .classify import classify_offline
 from .classify.situation import read_situation
 from .commitments import find_commitments
 from .config import Settings, data_dir, load_settings
-from .errors import InputError
+from .errors import BadAnswerError, InputError
 from .intake.facts import amounts_in, extract_facts
 from .knowledge import Retrieved
 from .lint import Linter
@@ -143,9 +143,12 @@ class Assistant:
         )
 
     # lint
-    def lint(self, text: str, *, email: Email | None = None) -> LintReport:
+    def lint(self, text: str, *, email: Email | None = None, exempt: bool = True) -> LintReport:
+        """`exempt=False` for a drafted reply: a model's quotations and markers exempt nothing."""
         allowed = amounts_in(email.body) if email else frozenset()
-        return self.linter.lint(text, allowed_amounts=allowed, email=email.body if email else None)
+        return self.linter.lint(
+            text, allowed_amounts=allowed, email=email.body if email else None, exempt=exempt
+        )
 
     async def alint(self, text: str, *, email: Email | None = None) -> LintReport:
         """`lint` in a worker thread: an event loop serving others is never held up."""
@@ -161,9 +164,13 @@ class Assistant:
         reading = classify_offline(email)
         outgoing, redaction = self._outgoing(email)
 
+        # A model's quotations and markers are its own: they exempt nothing. (The offline
+        # composer is this project's code, and quotes the customer's questions back.)
+        exempt = self.backend.endpoint is None
+
         def lint_backend_reply(reply: str) -> LintReport:
             # Lint what the agent will read; send findings back in the backend's (redacted) words.
-            report = self.lint(redaction.restore(reply), email=email)
+            report = self.lint(redaction.restore(reply), email=email, exempt=exempt)
             if not redaction.active:
                 return report
             return LintReport(
@@ -185,10 +192,19 @@ class Assistant:
             knowledge=self.retrieve(outgoing, hint),
         )
         reply = redaction.restore(drafted.reply)
-        lint = self.lint(reply, email=email) if redaction.active else drafted.lint
+        lint = self.lint(reply, email=email, exempt=exempt) if redaction.active else drafted.lint
         usage = drafted.usage
+        notes = list(drafted.notes)
         if self.settings.lint.judge:
-            judgement = await self.backend.judge(outgoing, drafted.reply)
+            try:
+                judgement = await self.backend.judge(outgoing, drafted.reply)
+            except BadAnswerError as exc:
+                # The judge only adds warnings: a judge that gives no usable answer must not
+                # cost the agent the draft, and the agent is told it did not judge.
+                judgement = None
+                notes.append(
+                    f"The LLM judge gave no usable answer, so only the linter judged this draft: {exc}"
+                )
             if judgement is not None:
                 lint = _with_judgement(lint, reply, judgement, redaction)
                 if judgement.usage is not None:
@@ -205,7 +221,7 @@ class Assistant:
             revisions=drafted.revisions,
             usage=usage,
             prompt_version=self.prompts.version,
-            notes=drafted.notes,
+            notes=notes,
             commitments=find_commitments(reply),
             sources=drafted.sources,
         )

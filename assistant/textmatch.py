@@ -8,6 +8,7 @@ classifier's cues and the linter's rules both use it: a text is searched once fo
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
@@ -383,3 +384,58 @@ def spelt_out(text: str) -> tuple[str, list[int]] | None:
     parts.append(text[last:])
     where.extend(range(last, len(text) + 1))
     return "".join(parts), where
+
+
+# What a model may be tricked into hiding a link, a number or an amount behind: invisible
+# characters, look-alike forms (fullwidth digits and dots), and "defanged" spellings.
+_INVISIBLE = frozenset(
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+_DEFANGED = re.compile(
+    r"hxxps?(?=://)|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\s\[?dot\]?\s(?=[a-z]{2,})|"
+    r"\[at\]|\(at\)|\[:\]|\[://\]",
+    re.I,
+)
+_REFANG = {"[at]": "@", "(at)": "@", "[:]": ":", "[://]": "://"}
+
+
+def _refanged(found: str) -> str:
+    key = found.strip().lower()
+    if key.startswith("hxxp"):
+        return "http" + found[4:]
+    return _REFANG.get(key, ".")  # every other spelling is a dot
+
+
+def unmasked(text: str) -> tuple[str, list[int]] | None:
+    """`text` as a gate rule must read it: NFKC-normalised (fullwidth "５ｋ" as "5k"), invisible
+    and direction-control characters removed, and defanged spellings ("hxxp", "[.]", "(dot)")
+    read as what they mean; with where each character of the result stood in `text` (one entry
+    more, for the end). None when nothing changes."""
+    parts: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            continue
+        normal = unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch
+        parts.append(normal)
+        where.extend([i] * len(normal))
+    joined = "".join(parts)
+    if _DEFANGED.search(joined):
+        out: list[str] = []
+        moved: list[int] = []
+        last = 0
+        for m in _DEFANGED.finditer(joined):
+            out.append(joined[last : m.start()])
+            moved.extend(where[last : m.start()])
+            plain = _refanged(m.group(0))
+            out.append(plain)
+            moved.extend([where[m.start()]] * len(plain))
+            last = m.end()
+        out.append(joined[last:])
+        moved.extend(where[last:])
+        joined, where = "".join(out), moved
+    if joined == text:
+        return None
+    where.append(len(text))
+    return joined, where

@@ -68,3 +68,11 @@ def test_the_offline_backend_has_no_judge() -> None:
     helper = assistant.Assistant(Settings.model_validate({"lint": {"judge": True}}))
     result = helper.draft(EMAIL)
     assert not [f for f in result.lint.findings if f.layer == "llm"]
+
+
+def test_a_judge_with_no_usable_answer_costs_a_note_not_the_draft(fake: FakeOpenAI) -> None:
+    fake.judgement = {"findings": "every sentence, all of them"}
+    result = _assistant(fake, judge=True).draft(EMAIL)
+    assert result.reply == GOOD_DRAFT["reply"]
+    assert not [f for f in result.lint.findings if f.layer == "llm"]
+    assert any("judge gave no usable answer" in n for n in result.notes)

@@ -12,7 +12,7 @@ from ..classify import classify_offline
 from ..config import Settings
 from ..intake.facts import amounts_in
 from ..models import Email, Finding, LintReport, Severity, Situation, covered
-from ..textmatch import Prefilter, spelt_out
+from ..textmatch import Prefilter, spelt_out, unmasked
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import Family as SemanticFamily
@@ -61,14 +61,17 @@ class Linter:
         *,
         allowed_amounts: frozenset[float] = frozenset(),
         email: str | None = None,
+        exempt: bool = True,
     ) -> LintReport:
         """`email` is the customer's message the reply answers: the tone model reads each
-        sentence beside it, so a reply that contradicts or doubts the customer is seen."""
+        sentence beside it, so a reply that contradicts or doubts the customer is seen.
+        `exempt=False` for text a model wrote: its quotations and lint-ignore markers exempt
+        nothing. Gate rules (links, numbers, money, card details) never honour them."""
         normal = text.translate(_APOSTROPHES)
         lowered = normal.lower()
         # A few characters change length when lowered; then offsets would drift, so match as is.
         same_length = len(lowered) == len(normal)
-        ctx = Context(normal, lowered if same_length else None)
+        ctx = Context(normal, lowered if same_length else None, exempt=exempt)
         found: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
         # The text as written, then with its contractions spelt out ("aren't" as "are not"), so
@@ -79,6 +82,10 @@ class Linter:
         spelt = spelt_out(normal)
         if spelt is not None:
             readings.append((spelt[0], spelt[0].lower(), spelt[1]))
+        # Read through hidden and look-alike characters and defanged links too.
+        plain = unmasked(normal)
+        if plain is not None:
+            readings.append((plain[0], plain[0].lower(), plain[1]))
         for reading, reading_lowered, where in readings:
             for index in self._prefilter.candidates(reading_lowered or reading.lower()):
                 pattern = self._patterns[index]
@@ -91,7 +98,9 @@ class Linter:
                     if (rule.id, start, end) in seen:
                         continue
                     seen.add((rule.id, start, end))
-                    if ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start):
+                    if not rule.gate and (
+                        ctx.is_excluded(start, end) or ctx.is_suppressed(rule.id, start)
+                    ):
                         continue
                     if self._excepted(self._compiled[rule.id], ctx, start, end):
                         continue
@@ -110,8 +119,13 @@ class Linter:
                 known, allowed_amounts=allowed_amounts, email=email, reading=_reading(email)
             )
         for rule in self._structure:
-            for start, end in CHECKS[rule.id](normal, ctx, known):
-                if not ctx.is_suppressed(rule.id, start):
+            spans = CHECKS[rule.id](normal, ctx, known)
+            if rule.gate and plain is not None:
+                where = plain[1]
+                read = CHECKS[rule.id](plain[0], Context(plain[0], exempt=False), known)
+                spans = [*spans, *((where[a], where[b - 1] + 1) for a, b in read if b > a)]
+            for start, end in dict.fromkeys(spans):
+                if rule.gate or not ctx.is_suppressed(rule.id, start):
                     found.append(
                         self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
                     )

@@ -43,9 +43,12 @@ class _lazy(Generic[T]):
 class Context:
     """Facts about one text, shared by every rule that looks at it."""
 
-    def __init__(self, text: str, lowered: str | None = None) -> None:
+    def __init__(self, text: str, lowered: str | None = None, *, exempt: bool = True) -> None:
+        """`exempt=False`: nothing is exempt (text a model wrote: its quotes and markers are
+        its own, not the customer's words or the agent's decision)."""
         self.text = text
         self.lowered = lowered if lowered is not None else text.lower()
+        self.exempt = exempt
 
     @_lazy
     def excluded(self) -> list[tuple[int, int]]:
@@ -104,13 +107,15 @@ class Context:
         return starts, ends
 
     def is_excluded(self, start: int, end: int) -> bool:
-        if not self.excluded:
+        if not self.exempt or not self.excluded:
             return False
         starts, ends = self._excluded_merged
         i = bisect.bisect_right(starts, start) - 1
         return i >= 0 and end <= ends[i]
 
     def is_suppressed(self, rule_id: str, start: int) -> bool:
+        if not self.exempt:
+            return False
         suppressed = self.suppressed
         return bool(suppressed) and any(
             s <= start <= e and (not ids or rule_id in ids) for s, e, ids in suppressed
@@ -143,6 +148,14 @@ def _single_quoted(text: str) -> Iterator[tuple[int, int]]:
             pos = text.find("'", pos + 1)
 
 
-def strip_markers(text: str) -> str:
-    """The reply as it should be sent: inline lint-ignore markers removed."""
-    return re.sub(r"[ \t]?" + _MARKER.pattern, "", text, flags=re.I)
+def strip_markers(text: str, *, keep: str = "") -> str:
+    """The reply as it should be sent: the inline lint-ignore markers the agent added removed;
+    a marker already in `keep` (the drafted reply: a model wrote it) stays where the agent can
+    see it."""
+    kept = {m.group(0) for m in _MARKER.finditer(keep)}
+    return re.sub(
+        r"[ \t]?" + _MARKER.pattern,
+        lambda m: m.group(0) if m.group(0).strip() in kept else "",
+        text,
+        flags=re.I,
+    )

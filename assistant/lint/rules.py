@@ -55,6 +55,10 @@ class Rule(BaseModel):
     rules with no literal word to look for, such as shouting)."""
     must_flag: list[str] = Field(min_length=1)
     must_not_flag: list[str] = Field(min_length=1)
+    gate: bool = False
+    """Part of the approval gate (links, numbers, money, card details, our prompt): read through
+    look-alike and hidden characters, and no quotation, history or lint-ignore marker exempts
+    text from it; a model tricked into a payload cannot hide it in a quote."""
     email: str | None = None
     """The customer's email the examples answer (the situation checks need one)."""
     business: str | None = None

@@ -7,7 +7,7 @@ with the other rules, so it is documented and tested the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -135,35 +135,111 @@ def _missing(*names: str) -> Callable[[str, Context, Known], list[Span]]:
     return check
 
 
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
+    )
+}
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate(
+        ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    )
+    if w != "_"
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "million": 1_000_000}
+_NUMBER_WORD = "|".join([*_UNITS, *_TENS, *_SCALES, "a", "and"])
+_WORD_MONEY = re.compile(
+    rf"\b(?P<words>(?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+(?:dollars|euros|pounds|quid|bucks|francs|yen)\b"
+    rf"|\b(?P<short>\d+(?:\.\d+)?)\s?(?:k|grand)\b",
+    re.I,
+)
+
+
+def _spoken(words: str) -> float | None:
+    """ "five thousand", "two hundred and fifty", "a grand" as numbers."""
+    total = current = 0
+    seen = False
+    for word in re.split(r"[\s-]+", words.lower()):
+        if word in ("and", ""):
+            continue
+        if word == "a":
+            current = max(current, 1)
+        elif word in _UNITS:
+            current += _UNITS[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word in _SCALES:
+            current = max(current, 1) * _SCALES[word]
+            if _SCALES[word] >= 1000:
+                total, current = total + current, 0
+        else:
+            return None
+        seen = True
+    return float(total + current) if seen else None
+
+
+def _amounts(text: str) -> Iterator[tuple[Span, float]]:
+    """Every amount of money in `text`: figures with a currency, words ("five thousand
+    dollars") and shorthand ("5k", "2 grand")."""
+    for m in MONEY.finditer(text):
+        yield m.span(), money_value(m)
+    for m in _WORD_MONEY.finditer(text):
+        value = float(m.group("short")) * 1000 if m.group("short") else _spoken(m.group("words"))
+        if value:
+            yield m.span(), value
+
+
 def over_policy_promise(text: str, ctx: Context, known: Known) -> list[Span]:
     limit = known.policy.max_goodwill_credit
     spans = []
-    for m in MONEY.finditer(text):
-        if ctx.is_excluded(*m.span()):
-            continue
-        value = money_value(m)
+    for span, value in _amounts(text):
         if value <= limit or value in known.allowed_amounts:
             continue
-        begin, end = ctx.sentence(*m.span())
+        begin, end = ctx.sentence(*span)
         if _GIVING.search(ctx.lowered, begin, end):
-            spans.append(m.span())
+            spans.append(span)
     return spans
 
 
 def refund_without_return(text: str, ctx: Context, known: Known) -> list[Span]:
     if not known.policy.refund_requires_return:
         return []
-    return [m.span() for m in _NO_RETURN.finditer(ctx.lowered) if not ctx.is_excluded(*m.span())]
+    return [m.span() for m in _NO_RETURN.finditer(ctx.lowered)]
 
 
 _URL = re.compile(
-    r"\b(?:https?://|www\.)[^\s<>\"')\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|uk|info|biz|xyz|ly|me|app|shop)\b(?:/[^\s<>\"')\]]*)?",
+    r"\b(?:https?://|www\.)[^\s<>\"')\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|co|uk|info|biz|xyz|ly|me|app|shop|online|site|store|tech|top|club|live|pro|link|click|help|page|support|us|de|fr|ca|au|ru|cn|nl|es|it|eu|dev|ai|tv|cc|ws|to|gg|su|ml|tk)\b(?:/[^\s<>\"')\]]*)?",
     re.I,
 )
 
 
 # Cheap first looks: most replies hold no link and no run of seven digits.
-_LINKISH = re.compile(r"https?:|www\.|\.(?:com|net|org|io|co|uk|info|biz|xyz|ly|me|app|shop)\b")
+_LINKISH = re.compile(
+    r"https?:|www\.|\.(?:com|net|org|io|co|uk|info|biz|xyz|ly|me|app|shop|online|site|store|tech|top|club|live|pro|link|click|help|page|support|us|de|fr|ca|au|ru|cn|nl|es|it|eu|dev|ai|tv|cc|ws|to|gg|su|ml|tk)\b"
+)
 _DIGIT_RUN = re.compile(r"\d(?:[\d ().+-]{5,})\d")
 _REFERENCE = re.compile(
     r"\b(?:order|account|acct|booking|reservation|reference|ref|case|ticket|invoice|confirmation|"
@@ -189,8 +265,27 @@ def unlisted_link(text: str, ctx: Context, known: Known) -> list[Span]:
     spans = []
     for m in _URL.finditer(text):
         host = _host(m.group(0))
-        if ctx.is_excluded(*m.span()) or "@" in text[max(0, m.start() - 1) : m.start() + 1]:
-            continue  # an email address is not a link
+        if "@" in text[max(0, m.start() - 1) : m.start() + 1]:
+            continue  # an email address: unlisted-email's
+        if not any(host == a or host.endswith("." + a) for a in allowed):
+            spans.append(m.span())
+    return spans
+
+
+_SPACED_DIGITS = re.compile(r"(?<![\w+])\d(?:[ .-]\d){6,14}(?![\w])")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def unlisted_email(text: str, ctx: Context, known: Known) -> list[Span]:
+    """Email addresses at a domain the company profile does not list: a reply sends the
+    customer to nobody else's inbox, whoever's address an email slipped in."""
+    if "@" not in text:
+        return []
+    company = known.company
+    allowed = {_host(v) for v in (company.website, company.support_email) if v}
+    spans = []
+    for m in _EMAIL.finditer(text):
+        host = m.group(0).rsplit("@", 1)[1].lower().rstrip(".")
         if not any(host == a or host.endswith("." + a) for a in allowed):
             spans.append(m.span())
     return spans
@@ -201,9 +296,11 @@ def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
         return []
     allowed = re.sub(r"\D", "", known.company.phone or "")
     spans = []
-    for m in PHONE.finditer(text):
+    # "1 8 0 0 5 5 5 0 1 9 9": a number spelt out digit by digit is a number too.
+    spaced = [m for m in _SPACED_DIGITS.finditer(text) if len(m.group(0)) > 2 * 6]
+    for m in [*PHONE.finditer(text), *spaced]:
         digits = phone_digits(m.group(0))
-        if digits is None or ctx.is_excluded(*m.span()):
+        if digits is None:
             continue
         if allowed and (digits.endswith(allowed[-7:]) or allowed.endswith(digits)):
             continue
@@ -401,6 +498,7 @@ def _merge(spans: list[Span]) -> list[Span]:
 CHECKS: dict[str, Callable[[str, Context, Known], list[Span]]] = {
     "unlisted-link": unlisted_link,
     "unlisted-phone": unlisted_phone,
+    "unlisted-email": unlisted_email,
     "prompt-echo": prompt_echo,
     "no-ownership": _missing("ownership"),
     "no-next-step": _missing("next-step", "next-step-number"),

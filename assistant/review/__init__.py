@@ -186,7 +186,7 @@ class Review:
         self.record.override_reason = (
             override_reason.strip() if (errors or unconfirmed) and override_reason else None
         )
-        sendable = strip_markers(self.reply)
+        sendable = strip_markers(self.reply, keep=self.record.first_draft)
         if sendable != self.reply:
             self.record.edits.append(Edit(at=_now(), text=sendable, note="lint markers removed"))
             self.record.final_reply = sendable
