@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..intake.facts import MONEY, ORDER, amounts_in, money_value
+from ..intake.facts import MONEY, ORDER, PRODUCT_NOUNS, amounts_in, money_value
 from ..models import About, Category, Classification, Email, Signal, Situation
 
 _I = re.IGNORECASE
@@ -240,7 +240,7 @@ def read_situation(email: Email, classification: Classification) -> Situation:
         tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(email.body)))[:3],
         problem=_problem(text, anchor),
         deadline=_deadline(text),
-        product=_nearest(text, anchor, classification.facts.products),
+        product=_nearest(text, anchor, classification.facts.products or _bare_products(text)),
         reference=_reference(text),
         amount=_amount(email.body),
         uncertain=_uncertain(classification),
@@ -256,6 +256,14 @@ def _anchor(text: str, classification: Classification) -> int:
             if at >= 0:
                 return at
     return 0
+
+
+_BARE_PRODUCT = re.compile(rf"\b(?:{PRODUCT_NOUNS})\b", _I)
+
+
+def _bare_products(text: str) -> list[str]:
+    """Products named without "my" or "the" before them ("chk in my $1k stroller")."""
+    return list(dict.fromkeys(m.group(0).lower() for m in _BARE_PRODUCT.finditer(text)))
 
 
 def _nearest(text: str, anchor: int, names: list[str]) -> str | None:

@@ -43,7 +43,7 @@ _DATE = _starting(
 )
 # Things people order and complain about. A lexicon keeps product mentions precise: a reply that
 # says "your from" because a regex guessed wrong is worse than one that says "your order".
-_PRODUCT_NOUNS = (
+PRODUCT_NOUNS = (
     "garlic press|press|kettle|toaster|blender|mixer|pan|frying pan|skillet|pot|knife|knives|peeler|"
     "grater|mug|cup|teapot|coffee maker|espresso machine|grinder|jacket|coat|shirt|t-shirt|dress|"
     "jeans|trousers|pants|shorts|skirt|sweater|jumper|hoodie|shoes|boots|sneakers|trainers|sandals|"
@@ -59,7 +59,7 @@ _PRODUCT_NOUNS = (
 _PRODUCT = re.compile(
     r"\b(?:my|the|a|an|two|both|this|these|that|those|new|your)\s+"
     r"(?P<product>(?:(?!(?:order|package|parcel|item)\b)[a-z][a-z-]{2,}\s+)?(?:"
-    + _PRODUCT_NOUNS
+    + PRODUCT_NOUNS
     + r"))s?\b",
     re.I,
 )
