@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from .config import linear_pattern
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_CARD = re.compile(r"(?<![\d-])(?:\d[ .-]?){12,18}\d(?![\d-])")
+# A number in a card's context is a card number even when a digit is mistyped (Luhn fails).
+_CARD_CONTEXT = re.compile(r"\b(?:card|visa|mastercard|amex|credit|debit|cc)\b", re.I)
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]{4}){2,7}(?:[ -]?[A-Za-z0-9]{1,4})?\b")
 # Grouped ("+44 7700 900123", "(415) 555-0199", "1-800-555-0199") or run together after + or 0.
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?\d{1,6}(?:[ .-]\d{2,8}){1,4}(?!\w)"
+    r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,5}\)[ .-]?)?\d{1,6}(?:[ ./-]\d{2,8}){1,4}(?!\w)"
     r"|(?<![\w+])(?:\+|0)\d{9,14}(?!\w)"
 )
 
@@ -37,7 +39,32 @@ _STREET = re.compile(
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Court|Ct|Way|Place|Pl|Boulevard|Blvd|"
     r"Terrace|Crescent|Gardens|Square|Sq|Parade|Highway|Hwy)\b\.?(?:,? (?:Apt|Flat|Unit|Suite) ?\w+)?"
 )
-_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[A-Z]{2} \d{5}(?:-\d{4})?)\b")
+# Streets as people write them: "12 High Street", "12 high street", "55 West 86th Street",
+# "Musterstraße 12", "Hauptstr. 5", "12 rue de la Paix"; and P.O. boxes.
+_STREET_WORDS = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Court|Ct|Way|Place|Pl|Boulevard|Blvd|"
+    r"Terrace|Crescent|Gardens|Square|Sq|Parade|Highway|Hwy)"
+)
+_NOT_A_STREET_NAME = r"(?!(?:on|the|a|an|in|to|of|for|and|my|your|this|that|weeks?|days?|hours?|times|miles|minutes)\b)"
+_STREET_LOOSE = re.compile(
+    rf"\b\d{{1,5}}[A-Za-z]?,? (?:{_NOT_A_STREET_NAME}(?:[A-Za-z][a-z]+|\d+(?:st|nd|rd|th)) ){{1,3}}"
+    rf"{_STREET_WORDS}\b",
+    re.I,
+)
+_STREET_EUROPE = re.compile(
+    r"\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|gasse|allee|platz|laan|straat|gracht)\s?\d{1,4}[a-z]?\b"
+    r"|\b\d{1,4},? (?:rue|avenue|boulevard|bd|place|chemin|allée|via|viale|piazza|calle|avenida|plaza)"
+    r"(?: [\w'’-]+){1,5}",
+    re.I,
+)
+_PO_BOX = re.compile(r"\bP\.?\s?O\.?\s?Box\s+\d+\b|\bPostfach\s+\d+\b", re.I)
+_POSTCODE = re.compile(
+    r"\b(?:[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[A-Z]{2} \d{5}(?:-\d{4})?"
+    r"|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)\b"
+    # A European postcode before its town: "10115 Berlin", "75008 Paris", "1012 AB Amsterdam".
+    r"|(?<!order )(?<!Order )(?<!#)(?<!no\. )(?<!ref )\b\d{4,5}(?: [A-Z]{2})?(?= [A-ZÄÖÜ][a-zäöüßé]+)"
+    r"(?! (?:Euros?|Dollars?|Pounds?|Francs?|Yen|Days?|Hours?|Miles|Points|Items|Times|Calls)\b)"
+)
 _PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|CARD|IBAN|ADDRESS|ORDER|SENSITIVE)_(\d+)\]")
 
 
@@ -53,7 +80,7 @@ def luhn_ok(digits: str) -> bool:
 
 
 def iban_ok(candidate: str) -> bool:
-    s = candidate.replace(" ", "")
+    s = re.sub(r"[ -]", "", candidate).upper()
     if not 15 <= len(s) <= 34:
         return False
     rearranged = s[4:] + s[:4]
@@ -107,16 +134,17 @@ class Redactor:
         for m in _EMAIL.finditer(text):
             claim("EMAIL", *m.span())
         for m in _IBAN.finditer(text):
-            if iban_ok(m.group(0)):
+            if iban_ok(m.group(0)) or "iban" in text[max(0, m.start() - 30) : m.start()].lower():
                 claim("IBAN", *m.span())
         for m in _CARD.finditer(text):
             digits = re.sub(r"\D", "", m.group(0))
-            if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            near = _CARD_CONTEXT.search(text, max(0, m.start() - 40), m.start())
+            if 13 <= len(digits) <= 19 and (luhn_ok(digits) or near):
                 claim("CARD", *m.span())
         for pattern in self._sensitive:
             for m in pattern.finditer(text):
                 claim("SENSITIVE", *m.span())
-        for pattern in (_STREET, _POSTCODE):
+        for pattern in (_STREET, _STREET_LOOSE, _STREET_EUROPE, _PO_BOX, _POSTCODE):
             for m in pattern.finditer(text):
                 claim("ADDRESS", *m.span())
         for m in PHONE.finditer(text):

@@ -139,3 +139,52 @@ def test_the_api_key_never_appears_in_errors() -> None:
     assert key not in message and "401" in message
     headers = {k.lower(): v for k, v in sent_headers.items()}
     assert headers["authorization"] == f"Bearer {key}"  # it did go where it belongs
+
+
+# What the redaction list names, in the forms people write it: none may reach the model.
+CORPUS = [
+    "4111.1111.1111.1111",
+    "4111 1111 1111 1112",  # a digit mistyped: a card by its context
+    "gb82 west 1234 5698 7654 32",
+    "GB82-WEST-1234-5698-7654-32",
+    "030/1234567",
+    "+44 7700 900123",
+    "(415) 555-0199",
+    "sw1a 2aa",
+    "K1A 0B1",
+    "NY 10024-1234",
+    "Musterstraße 12",
+    "10115",
+    "Hauptstr. 5",
+    "P.O. Box 4471",
+    "55 West 86th Street",
+    "12 high street",
+    "12 rue de la Paix",
+    "ana.lopez@example.com",
+]
+
+
+def test_no_string_of_the_redaction_corpus_reaches_the_model() -> None:
+    email = (
+        "Hi, my kettle arrived cracked. Card used: 4111.1111.1111.1111, and the other card "
+        "4111 1111 1111 1112. Refund to IBAN gb82 west 1234 5698 7654 32 or "
+        "GB82-WEST-1234-5698-7654-32. Call 030/1234567, +44 7700 900123 or (415) 555-0199. "
+        "I live at 12 high street, London sw1a 2aa; my office is 55 West 86th Street, "
+        "NY 10024-1234; post goes to P.O. Box 4471, or Musterstraße 12, 10115 Berlin, or "
+        "Hauptstr. 5, or 12 rue de la Paix, or Ottawa K1A 0B1. Email ana.lopez@example.com."
+    )
+    with FakeOpenAI() as fake:
+        helper = assistant.Assistant(
+            Settings.model_validate(
+                {
+                    "backend": "openai",
+                    "redact": "always",
+                    "llm": {"base_url": fake.base_url, "model": "m"},
+                }
+            )
+        )
+        helper.draft(email)
+        sent = json.dumps([r.body for r in fake.requests], ensure_ascii=False)
+    leaked = [value for value in CORPUS if value in sent]
+    assert leaked == []
+    assert "kettle arrived cracked" in sent
