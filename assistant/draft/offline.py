@@ -61,6 +61,13 @@ _REFUND_PENDING = re.compile(
     r"(?:haven.?t|have not|never) (?:received|got(?:ten)?) (?:my|the|a) refund|refund wait)\b",
     re.I,
 )
+# Waiting for a date rather than for something overdue: "no expected delivery date".
+_NO_DATE = re.compile(
+    r"\bno (?:expected |estimated )?(?:delivery|shipping|dispatch|release)"
+    r"(?: or (?:delivery|shipping|dispatch|release))? date\b|"
+    r"\b(?:haven.?t|have not|never) (?:had|got|been given) (?:a|any) (?:delivery|shipping|dispatch) date\b",
+    re.I,
+)
 _NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
 
 LANGUAGE_NAMES = {
@@ -167,6 +174,7 @@ def playbook_vars(
         "asked_to_cancel": bool(_ASKED_CANCEL.search(email.body)) and situation.actor == "customer",
         "items_missing": bool(_ITEMS_MISSING.search(email.body)),
         "refund_pending": bool(_REFUND_PENDING.search(email.body)),
+        "no_date": bool(_NO_DATE.search(email.body)),
         "wants_exchange": classification.desired_outcome == "an exchange" or cues.exchange,
         "size_issue": cues.size_issue,
         "partial": cues.partial,
