@@ -382,15 +382,7 @@ def _print_draft(console: Console, result: DraftResult) -> None:
     console.print(escape(result.reply))
     console.rule("lint")
     _print_report(console, result.lint)
-    if result.commitments:
-        console.rule("commitments (confirm each before approving)")
-        for c in result.commitments:
-            claim = "claims done" if c.done else "promises"
-            console.print(f"[ ] {c.action} ({claim}): {escape(c.text)}")
-    for source in result.sources:
-        console.print(
-            f"[dim]source[/] {source.kind}: {escape(source.title)} ({source.url or source.path})"
-        )
+    terminal.print_checklist(console, result.commitments, result.sources)
 
 
 @main.command()

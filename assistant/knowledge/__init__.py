@@ -76,16 +76,13 @@ class KnowledgeBase:
             )
             self._retriever = bm25s.BM25()
             self._retriever.index(tokens, show_progress=False)
-            self._words = [set(self._terms(text)) for text in corpus]
-
-    def terms(self, text: str) -> list[str]:
-        """The stemmed words BM25 sees in `text`, stopwords left out."""
-        return self._terms(text)
+            self._words = [set(self.terms(text)) for text in corpus]
 
     def words_of(self, document: Document) -> set[str]:
         return self._words[self.documents.index(document)]
 
-    def _terms(self, text: str) -> list[str]:
+    def terms(self, text: str) -> list[str]:
+        """The stemmed words BM25 sees in `text`, stopwords left out."""
         tokens = bm25s.tokenize(
             [text],
             stopwords=_STOPWORDS,
@@ -102,7 +99,7 @@ class KnowledgeBase:
         ranks every document of those kinds, fitting or not."""
         if self._retriever is None or not query.strip():
             return []
-        terms = set(self._terms(query))
+        terms = set(self.terms(query))
         if not terms and strict:
             return []
         tokens = bm25s.tokenize(

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from ..errors import InputError
-from ..models import Finding
+from ..models import Commitment, Finding, Source
 from . import ApprovalError, Record, Review
 
 _STYLE = {"error": "bold white on red", "warning": "black on yellow", "info": "black on cyan"}
@@ -39,17 +39,21 @@ def render(review: Review, console: Console) -> None:
             console.print(f"   [dim]try:[/] {escape(f.suggestion)}")
     for d in review.report.dismissed:
         console.print(f"[dim]dismissed {d.finding.rule} {d.finding.text!r}: {escape(d.reason)}[/]")
-    if review.commitments:
-        console.rule("commitments (you confirm each before approving)")
-        for c in review.commitments:
+    print_checklist(console, review.commitments, review.result.sources)
+
+
+def print_checklist(console: Console, commitments: list[Commitment], sources: list[Source]) -> None:
+    """What the reply commits to, for the agent to confirm, and the knowledge it drew on: the
+    scripted draft and the review show the same list."""
+    if commitments:
+        console.rule("commitments (confirm each before approving)")
+        for c in commitments:
             claim = "claims done" if c.done else "promises"
             when = f", {c.when}" if c.when else ""
             console.print(f"[ ] {c.action} ({claim}{escape(when)}): {escape(c.text)}")
-    if review.result.sources:
-        console.rule("sources")
-        for source in review.result.sources:
-            where = source.url or source.path
-            console.print(f"{source.kind}: {escape(source.title)} [dim]({escape(where)})[/]")
+    for source in sources:
+        where = source.url or source.path
+        console.print(f"[dim]source[/] {source.kind}: {escape(source.title)} ({escape(where)})")
 
 
 def _confirm(review: Review) -> list[str] | None:
