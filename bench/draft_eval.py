@@ -2,7 +2,7 @@
 
     python bench/draft_eval.py [--data ../shared/eval/complaints-dev.jsonl] [--show N]
 
-Each dev complaint is drafted under the business that received it (airline, telecom, software;
+Each dev complaint is drafted under the business that received it (airline, telecom, software, food delivery;
 shops and the rest under retail), with that business's example config and knowledge folder;
 the project's own example complaints are drafted under theirs. Printed per business:
 - the share of drafts the linter passes (no error finding),
@@ -40,7 +40,14 @@ _BUSINESS = [
         "software",
         re.compile(r"dropbox|rockstar|playstation|hulu|godaddy|microsoft", re.I),
     ),
+    (
+        "food_delivery",
+        re.compile(
+            r"chipotle|papajohns|dominos|ubereats|doordash|grubhub|deliveroo|just ?eat", re.I
+        ),
+    ),
 ]
+BUSINESSES = ("airline", "telecom", "software", "food_delivery", "retail")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
 
@@ -70,7 +77,7 @@ def main() -> None:
     items: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for row in load_jsonl(args.data):
         items[business_of(row.get("company", ""))].append((row["id"], row["text"]))
-    for business in ("airline", "telecom", "software"):
+    for business in BUSINESSES[:-1]:
         for path in sorted((ROOT / "examples" / business / "emails").iterdir()):
             items[business].append((path.name, path.read_text()))
     for path in sorted((ROOT / "examples" / "emails").iterdir()):
@@ -78,11 +85,11 @@ def main() -> None:
 
     shown = 0
     print(
-        f"{'business':<9} {'drafts':>6} {'lint ok':>7} {'situation':>9} {'commit/draft':>12} {'done':>5} "
+        f"{'business':<13} {'drafts':>6} {'lint ok':>7} {'situation':>9} {'commit/draft':>12} {'done':>5} "
         f"{'q answered (kb)':>15} {'q taken up':>10} {'replies/100':>11} {'sent./100':>9} "
         f"{'p50 kb':>7} {'p99 kb':>7} {'p50 none':>8} {'p99 none':>8}"
     )
-    for business in ("airline", "telecom", "software", "retail"):
+    for business in BUSINESSES:
         rows = items[business]
         helper = _helper(business, knowledge=True)
         bare = _helper(business, knowledge=False)
@@ -119,7 +126,7 @@ def main() -> None:
                 print("notes:", result.notes, "findings:", rules)
         n = len(rows)
         print(
-            f"{business:<9} {n:>6} {clean / n:>7.0%} {situation / n:>9.0%} {commitments / n:>12.2f} {done:>5} "
+            f"{business:<13} {n:>6} {clean / n:>7.0%} {situation / n:>9.0%} {commitments / n:>12.2f} {done:>5} "
             f"{f'{from_kb}/{questions}':>15} {f'{taken_up}/{questions}':>10} "
             f"{100 * len(replies) / n:>11.0f} {100 * len(sentences) / n:>9.0f} "
             f"{1000 * _percentile(with_kb, 0.5):>5.0f}ms {1000 * _percentile(with_kb, 0.99):>5.0f}ms "

@@ -13,7 +13,7 @@ from assistant import ConfigError, Settings, load_settings
 
 from conftest import EXAMPLES, ROOT
 
-BUSINESSES = ["airline", "telecom", "software"]
+BUSINESSES = ["airline", "telecom", "software", "food_delivery"]
 SHIPPING = re.compile(
     r"\b(?:parcel|courier|warehouse|tracking|return label|shipped|delivery)\b", re.I
 )
@@ -90,3 +90,30 @@ def test_the_llm_prompt_names_the_business_and_its_remedies() -> None:
     assert "never claim" in system["content"].lower()
     assert "the company cancelled" in user["content"]
     assert "Cancelled flight, rebooking and care" in user["content"]
+
+
+def test_a_food_order_is_an_order_not_a_parcel() -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "food_delivery" / "assistant.toml")
+    reply = helper.draft("Ordered pizza for a 5:15 delivery. Still waiting on it.").reply
+    assert "your order is late" in reply and "refund it in full" in reply
+    assert "parcel" not in reply and "3 days" not in reply
+
+
+def test_harm_from_a_meal_is_refunded_and_reported_not_remade() -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "food_delivery" / "assistant.toml")
+    email = ROOT / "examples/food_delivery/emails/04-allergic-reaction.txt"
+    reply = helper.draft(email.read_bytes()).reply
+    assert "food safety team" in reply and "refund your order in full" in reply
+    assert "made again" not in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("My order was wrong AGAIN, the 4th time this year.", True),
+        ("My order was wrong: the salad had no dressing.", False),
+    ],
+)
+def test_a_repeated_failure_is_owned_only_when_the_customer_says_so(text: str, said: bool) -> None:
+    reply = assistant.draft(text).reply
+    assert ("happened more than once" in reply) is said, reply

@@ -66,6 +66,9 @@ def test_the_right_reference_and_amount() -> None:
         ("Hello, do you ship to Norway?", "question"),
         ("Please change my delivery address to 4 Elm Road.", "request"),
         ("My kettle arrived broken and I want a refund.", "complaint"),
+        # praise that happens to hold a complaint word ("still") is still praise
+        ("Thanks to the driver who came in the storm, soaked and still smiling.", "thanks"),
+        ("Thanks for nothing, my order never arrived and nobody answers.", "complaint"),
     ],
 )
 def test_not_every_email_is_a_complaint(text: str, kind: str) -> None:
@@ -77,3 +80,19 @@ def test_a_thank_you_gets_thanks_not_an_apology() -> None:
     assert "Thank you for taking the time to write" in result.reply
     assert "sorry" not in result.reply.lower()
     assert result.lint.findings == []
+
+
+def test_a_request_for_the_remedy_is_not_a_question_to_answer() -> None:
+    s = _read("Two drinks were missing from my order. Can you sort it out? When will I hear back?")
+    assert s.questions == ["When will I hear back?"]
+
+
+def test_a_headline_is_not_said_back_as_the_problem() -> None:
+    assert _read("Subject: Half my order missing\n\nPlease help.").problem is None
+    said = _read("Order 4471 arrived but the fries and both drinks were missing.")
+    assert said.problem == "the fries and both drinks were missing"
+
+
+def test_the_amount_the_customer_wants_back_is_the_one_in_dispute() -> None:
+    s = _read("You got my order wrong for the third time. I want my $14.50 back.")
+    assert s.amount == "$14.50"

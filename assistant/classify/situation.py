@@ -143,11 +143,27 @@ _RHETORICAL = re.compile(
     r"which one of you|have no rights|why is it so hard)\b",
     _I,
 )
+# "Can you sort it out?" asks for the remedy, which the reply gives; it wants no article.
+_ASKS_FOR_REMEDY = re.compile(
+    r"^(?:can|could|will|would) (?:you|someone|somebody|anyone|one of you)(?: guys)? (?:please )?"
+    r"(?:sort|fix|help|refund|replace|resolve|look into|cancel|deal with|put (?:it|this|that) right|"
+    r"make (?:it|this|that) right|do something|sort out|get (?:it|this|that) sorted)\b",
+    _I,
+)
 _THANKS = re.compile(
     r"\b(?:thank you|thanks|thx|kudos|shout-?out|great job|well done|love (?:it|your|the)|"
     r"appreciate\w*|amazing service|excellent service|brilliant|above and beyond)\b",
     _I,
 )
+# Thanks said in so many words: "just wanted to say thanks to the driver", "please pass it on".
+_THANKS_SAID = re.compile(
+    r"\b(?:(?:just )?(?:wanted|want|writing|write) to (?:say )?(?:a (?:big |huge )?)?(?:thank|thanks)|"
+    r"thank you (?:so much |very much )?(?:to|for)|thanks (?:so much |very much )?(?:to|for)|"
+    r"pass (?:it|this|that|my thanks|on my thanks) on|compliments? to)\b",
+    _I,
+)
+# Complaint words that also turn up in praise ("soaked and still smiling", "no trouble at all").
+_WEAK_COMPLAINT = {"still", "no", "not", "never", "down"}
 _COMPLAINT = re.compile(
     r"\b(?:not|never|no|still|wrong|broken|late|delay\w*|missing|lost|cancell?ed|refund|"
     r"charged|overcharged|rude|terrible|awful|worst|problem|issue|complain\w*|disappoint\w*|"
@@ -217,6 +233,13 @@ _PROBLEM_START = re.compile(r"^(?:my|the|both|one|half|all|i)\b", _I)
 _CLAUSE_BREAK = re.compile(
     r"\s+(?:but|and then|so|because|however|yet)\s+|[;:,]\s+|\s+-+\s+"
     r"|\s+and\s+(?=(?:nobody|no one|now|then|still|nothing)\b)",
+    _I,
+)
+# A finite verb, roughly: an auxiliary, a past form or a present third person after the subject.
+_VERB = re.compile(
+    r"\b(?:is|are|was|were|am|be|been|has|have|had|did|does|do|got|gets|keeps|kept|came|went|"
+    r"broke|took|left|sent|made|said|told|can|could|will|would|won.?t|can.?t|cannot|\w+n.?t|\w+ed)\b"
+    r"|^(?:my|the|one|i) \w+ \w+s\b",
     _I,
 )
 # The learned model's own guess below an even chance is not a category to write a script for.
@@ -315,13 +338,25 @@ def _questions(body: str) -> list[str]:
         )
         # Past twenty words a "question" is a vent with a question mark on it.
         short = len(sentence.split()) <= 20
-        if short and _QUESTION_START.match(sentence) and not _RHETORICAL.search(sentence):
+        if (
+            short
+            and _QUESTION_START.match(sentence)
+            and not _RHETORICAL.search(sentence)
+            and not _ASKS_FOR_REMEDY.match(sentence)
+        ):
             asked.append(sentence.rstrip("?").strip() + "?")
     return list(dict.fromkeys(asked))[:4]
 
 
 def _kind(text: str, classification: Classification, questions: list[str]) -> str:
-    complaint = bool(_COMPLAINT.search(text)) or classification.sentiment in ("angry", "frustrated")
+    words = {m.group(0).lower() for m in _COMPLAINT.finditer(text)}
+    if (
+        _THANKS_SAID.search(text)
+        and words <= _WEAK_COMPLAINT
+        and not classification.escalation_signals
+    ):
+        return "thanks"
+    complaint = bool(words) or classification.sentiment in ("angry", "frustrated")
     settled = classification.category not in (Category.other, Category.how_to_or_usage) and (
         not _uncertain(classification)
     )
@@ -361,6 +396,8 @@ def _as_problem(part: str) -> str | None:
     clause = part.strip(" .!?\"'")
     if not 3 <= len(clause.split()) <= 16 or not _PROBLEM_START.match(clause):
         return None
+    if not _VERB.search(clause):
+        return None  # a headline ("half my order missing") said back reads as broken English
     if re.match(r"i\b", clause, _I) and not _WHAT_HAPPENED_TO_ME.match(clause):
         return None  # "I called customer care when ..." is a story, not the problem
     if "?" in part or re.search(r"\b(?:you|your)\b", clause, _I):

@@ -21,7 +21,8 @@ _SIZE = re.compile(
     r"\b(?:size|sizes|fit|fits|fitted|too (?:big|small|tight|loose|large|short|long))\b"
 )
 _PARTIAL = re.compile(
-    r"\b(?:one of (?:the|my)|only (?:got|received|one|half)|received only|half of|(?:the )?other (?:one|item|half)|second (?:one|item))\b"
+    r"\b(?:one of (?:the|my)|only (?:got|received|one|half)|received only|half (?:of|my|the|our)|(?:the )?other (?:one|item|half)|second (?:one|item))\b"
+    r"|\b(?:arrived|came|delivered)\b[^.!?\n]{0,40}\b(?:but|except|without)\b[^.!?\n]{0,60}\bmissing\b"
 )
 _QUALITY = re.compile(r"\b(?:quality|too (?:small|big|narrow|wide)|cheaply|flims)")
 _STOPPED = re.compile(
@@ -41,6 +42,14 @@ _CONTACTED = re.compile(
     r"requests|chasers)|(?:\d+|two|three|four|five|several|multiple|many) (?:attempts|calls to you)|"
     r"no (?:response|reply|answer)|still waiting to hear|waiting to hear back|been (?:transferred|"
     r"passed|ignored)|passed (?:around|from one)|as (?:previously|already) (?:mentioned|requested))\b",
+    re.I,
+)
+# The same thing gone wrong before ("messed up AGAIN", "the 4th time"): said to the customer only
+# where they say it.
+_HAPPENED_BEFORE = re.compile(
+    r"\b(?:(?:2nd|3rd|4th|5th|\d+th|second|third|fourth|fifth|umpteenth) time|every (?:single )?time|"
+    r"each time|keeps? (?:happening|breaking|failing|dropping|getting)|not the first time|yet again|"
+    r"once again|happened again|(?:wrong|late|missing|broken|messed up|down|failed|cancell?ed) again)\b",
     re.I,
 )
 _ASKED_CANCEL = re.compile(
@@ -150,8 +159,11 @@ def playbook_vars(
         "thing": thing,
         "reference": reference,
         "ref": ref,
-        "your_thing": f"your {thing}{ref}",
-        "your_case": f"your {business.case}{ref}",
+        # "your order FK-20931", not "your order (order FK-20931)"
+        "your_thing": f"your {thing} {reference}"
+        if reference and thing == business.case
+        else f"your {thing}{ref}",
+        "your_case": f"your {business.case} {reference}" if reference else f"your {business.case}",
         "problem": situation.problem,
         "amount": situation.amount,
         "deadline": second_person(situation.deadline) if situation.deadline else None,
@@ -167,6 +179,9 @@ def playbook_vars(
         ],
         "contacted_before": bool(email.quoted)
         or bool(_CONTACTED.search("\n".join(filter(None, [email.subject, email.body])))),
+        "happened_before": bool(
+            _HAPPENED_BEFORE.search("\n".join(filter(None, [email.subject, email.body])))
+        ),
         "sentiment": classification.sentiment,
         "wants_refund": classification.desired_outcome == "a refund",
         "wants_cancel": cues.cancel and situation.actor != "company",

@@ -307,7 +307,8 @@ MONEY = re.compile(
 _PAID = re.compile(
     r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
     r"purchased|overcharged|total|worth|fee|fees|lost|owed|deducted|debited|taken|withdrawn|"
-    r"out of pocket|cost me)\b",
+    r"out of pocket|cost me)\b"
+    r"|\b(?:want|need|get|give me) (?:my|our|all (?:my|our)) [^!?\n]{0,20}?\bback\b",
     re.I,
 )
 # A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
