@@ -79,6 +79,27 @@ def test_a_question_is_answered_from_the_article_with_its_steps_and_link(folder:
     ]
 
 
+def test_an_article_answers_only_a_question_that_names_what_it_is_about(tmp_path: Path) -> None:
+    for name, title, tags, body in [
+        (
+            "refunds",
+            "Refunds for bookings",
+            "refund, booking",
+            "Refunds go to the card you paid with.",
+        ),
+        ("seats", "Choosing a seat", "seat, booking", "Pick a seat in Manage Booking."),
+        ("bags", "Report a damaged bag", "bag, claim", "File a claim online within 7 days."),
+    ]:
+        (tmp_path / f"{name}.md").write_text(f"---\ntitle: {title}\ntags: [{tags}]\n---\n{body}\n")
+    base = knowledge.load([tmp_path])
+    by_path = {d.path: d for d in base.documents}
+    refunds, bags = by_path["refunds.md"], by_path["bags.md"]
+    # shares "card", "booking" and "paid", but changing a card is not what refunds are about
+    assert not base.answers(refunds, "Can I change the card I paid for my booking with?")
+    assert base.answers(refunds, "How long does a refund take to reach my card?")
+    assert base.answers(bags, "How do I file a claim?")
+
+
 def test_a_saved_reply_is_adapted_with_the_customers_facts(folder: Path) -> None:
     result = _helper(folder).draft("You overcharged me $12.50 for a plan I never signed up to.")
     assert "I'll refund the $12.50 today." in result.reply

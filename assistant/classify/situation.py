@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..intake.facts import MONEY, ORDER, PRODUCT_NOUNS, amounts_in, money_value
+from ..intake.facts import MONEY, NOT_A_PRODUCT, ORDER, PRODUCT_NOUNS, amounts_in, money_value
 from ..models import About, Category, Classification, Email, Signal, Situation
 
 _I = re.IGNORECASE
@@ -147,7 +147,8 @@ _RHETORICAL = re.compile(
 _ASKS_FOR_REMEDY = re.compile(
     r"^(?:can|could|will|would) (?:you|someone|somebody|anyone|one of you)(?: guys)? (?:please )?"
     r"(?:sort|fix|help|refund|replace|resolve|look into|cancel|deal with|put (?:it|this|that) right|"
-    r"make (?:it|this|that) right|do something|sort out|get (?:it|this|that) sorted)\b",
+    r"make (?:it|this|that) right|do something|sort out|get (?:it|this|that) sorted|"
+    r"send (?:me )?(?:a |another |the right )?(?:replacement|new one)|give me (?:my|a) (?:money|refund))\b",
     _I,
 )
 _THANKS = re.compile(
@@ -281,7 +282,7 @@ def _anchor(text: str, classification: Classification) -> int:
     return 0
 
 
-_BARE_PRODUCT = re.compile(rf"\b(?:{PRODUCT_NOUNS})\b", _I)
+_BARE_PRODUCT = re.compile(rf"\b(?:{PRODUCT_NOUNS})\b{NOT_A_PRODUCT}", _I)
 
 
 def _bare_products(text: str) -> list[str]:

@@ -56,11 +56,17 @@ PRODUCT_NOUNS = (
     "fridge|freezer|dishwasher|washing machine|dryer|iron|scale|thermometer|bottle|flask|"
     "lunchbox|container|cutting board|chopping board|colander|whisk|spatula|ladle|tongs"
 )
+# "the phone agent", "a phone call", "bag fees": the noun names a service, not a product.
+NOT_A_PRODUCT = (
+    r"(?!\s+(?:agents?|calls?|numbers?|lines?|support|staff|reps?|representatives?|conversations?|"
+    r"service|company|provider|bills?|plans?|contracts?|charges?|fees?|desk|drop|allowance)\b)"
+)
 _PRODUCT = re.compile(
     r"\b(?:my|the|a|an|two|both|this|these|that|those|new|your)\s+"
     r"(?P<product>(?:(?!(?:order|package|parcel|item)\b)[a-z][a-z-]{2,}\s+)?(?:"
     + PRODUCT_NOUNS
-    + r"))s?\b",
+    + r"))s?\b"
+    + NOT_A_PRODUCT,
     re.I,
 )
 _NOT_MODIFIERS = {

@@ -17,6 +17,7 @@ changes (its path, size or modification time), so a long-running server picks up
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -37,7 +38,10 @@ Kind = Literal["article", "macro", "policy"]
 # and its scores depend on the size of the folder, so no fixed score can say "fits".
 _MIN_SHARED = 2
 # bm25s's own English list keeps "what", "my" and "where": a question would match on them.
-_STOPWORDS = sorted(ENGLISH_STOP_WORDS)
+# sklearn's list lacks a few words every question and greeting holds.
+_STOPWORDS = sorted(
+    ENGLISH_STOP_WORDS | {"does", "did", "doing", "just", "ok", "okay", "hi", "hello", "thanks"}
+)
 _STEPS = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(?P<step>.+)$", re.M)
 
 
@@ -77,9 +81,23 @@ class KnowledgeBase:
             self._retriever = bm25s.BM25()
             self._retriever.index(tokens, show_progress=False)
             self._words = [set(self.terms(text)) for text in corpus]
+        self._df = Counter(word for words in getattr(self, "_words", []) for word in words)
 
     def words_of(self, document: Document) -> set[str]:
         return self._words[self.documents.index(document)]
+
+    def answers(self, document: Document, question: str) -> bool:
+        """Whether `document` answers `question`: it holds at least half of the question's
+        words, and the question names what the document is about (a word of its title or tags
+        that not every document shares). "Can I change the card my flight is booked on?" shares
+        "card", "flight" and "booked" with a refunds article, but names nothing it is about
+        beyond the words every airline article holds."""
+        words = set(self.terms(question))
+        if not words or len(words & self.words_of(document)) < (len(words) + 1) // 2:
+            return False
+        topic = set(self.terms(f"{document.title} {' '.join(document.tags)}"))
+        common = len(self.documents) / 2
+        return any(self._df[w] <= common for w in words & topic)
 
     def terms(self, text: str) -> list[str]:
         """The stemmed words BM25 sees in `text`, stopwords left out."""
@@ -211,12 +229,8 @@ def retrieve(kb: KnowledgeBase | None, text: str, questions: list[str], category
     articles = kb.search(text, k=len(kb.documents), kinds={"article", "policy"})
     answers = []
     for question in questions:
-        words = set(kb.terms(question))
-        # Half the question's words at least: "change the card my flight is booked on" is not
-        # answered by the refunds article for sharing "card".
-        needed = max(1, (len(words) + 1) // 2)
-        fits = [m.document for m in articles if len(words & kb.words_of(m.document)) >= needed]
-        if not words:
+        fits = [m.document for m in articles if kb.answers(m.document, question)]
+        if not kb.terms(question):
             # "What do I do?": the article for this category, else the one the complaint fits best.
             tagged = [m.document for m in articles if category in m.document.tags]
             fits = tagged or [m.document for m in articles[:1]]
