@@ -142,28 +142,49 @@ def _mbox(path: Path) -> Iterator[Item]:
 
 
 class Output:
-    """Append-only JSONL: whole lines, flushed one by one, resumable."""
+    """Append-only JSONL: whole lines, flushed one by one, resumable. A file damaged by a crash
+    or an editor is resumed from what it holds whole: a cut-off last line and any line that is
+    not a result are moved to `<out>.corrupt` (so nothing is lost) and their emails drafted
+    again; `set_aside` says how many."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.done: set[str] = set()
+        self.set_aside = 0
         if self.path.exists():
             self._recover()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
+    @property
+    def corrupt_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".corrupt")
+
     def _recover(self) -> None:
         data = self.path.read_bytes()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):
-            # A line cut off by a kill: dropped, so it is drafted again.
-            with self.path.open("r+b") as f:
-                f.truncate(end)
-        for line in data[:end].splitlines():
-            try:
-                self.done.add(str(json.loads(line)["id"]))
-            except (json.JSONDecodeError, KeyError, TypeError):
+        good, bad = [], []
+        for line in data.splitlines(keepends=True):
+            result = _parse(line) if line.endswith(b"\n") else None
+            if result is None:
+                if line.strip():
+                    bad.append(line if line.endswith(b"\n") else line + b"\n")
                 continue
+            good.append(line)
+            self.done.add(result.id)
+        if not bad:
+            return
+        fd = os.open(self.corrupt_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, b"".join(bad))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        # The good lines go back in place only once the bad ones are safe beside them.
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_bytes(b"".join(good))
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, self.path)
+        self.set_aside = len(bad)
 
     def write(self, result: BatchResult) -> None:
         line = (result.model_dump_json() + "\n").encode("utf-8")
@@ -258,6 +279,8 @@ class Summary(BaseModel):
     drafted: int = 0
     failed: int = 0
     skipped: int = 0
+    set_aside: int = 0
+    """Unreadable lines of an earlier run's output, moved to `<out>.corrupt` and drafted again."""
     lint_clean: int = 0
     revisions: int = 0
     tokens: int = 0
@@ -369,6 +392,7 @@ def run(
         output.close()
     summary = summarise(out)
     summary.skipped = skipped
+    summary.set_aside = output.set_aside
     summary.seconds = time.perf_counter() - started
     if report is not None:
         write_report(summary, source, out, report)
@@ -384,11 +408,20 @@ def write_report(summary: Summary, source: str | Path, out: str | Path, path: st
     Path(path).write_text(page, encoding="utf-8")
 
 
+def _parse(line: bytes) -> BatchResult | None:
+    try:
+        return BatchResult.model_validate_json(line)
+    except ValueError:  # not JSON, not UTF-8, or not a result
+        return None
+
+
 def summarise(path: str | Path) -> Summary:
-    """The summary of a whole output file (what a resumed run reports covers every line)."""
+    """The summary of a whole output file (what a resumed run reports covers every line it can
+    read)."""
     summary = Summary()
-    with Path(path).open(encoding="utf-8") as f:
+    with Path(path).open("rb") as f:
         for line in f:
-            if line.strip():
-                summary.add(BatchResult.model_validate_json(line))
+            result = _parse(line) if line.strip() else None
+            if result is not None:
+                summary.add(result)
     return summary

@@ -548,6 +548,11 @@ def batch(
 
 
 def _print_summary(console: Console, s: runner.Summary) -> None:
+    if s.set_aside:
+        console.print(
+            f"[yellow]warning[/]: {s.set_aside} unreadable line(s) of the output were moved to "
+            "its .corrupt file beside it, and their emails drafted again."
+        )
     console.print(
         f"[bold]{s.drafted}[/] drafted, {s.failed} failed, {s.skipped} already done; "
         f"{s.lint_clean} lint clean ({s.lint_rate:.0%}), {s.revisions} revisions, {s.tokens} tokens, "

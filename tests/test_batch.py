@@ -96,6 +96,33 @@ def test_resume_skips_done_ids_and_drops_a_half_line(tmp_path: Path) -> None:
     assert len(rows) == 14
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not json at all\n",
+        b"\xff\xfe binary \x00 junk\n",
+        b'{"reply": "a line with no id"}\n',
+        b'["a", "list"]\n',
+    ],
+    ids=["text", "binary", "no-id", "list"],
+)
+def test_a_damaged_output_is_reported_resumed_and_nothing_is_lost(
+    tmp_path: Path, damage: bytes
+) -> None:
+    out = tmp_path / "out.jsonl"
+    first = next(iter(read_items(EXAMPLES)))
+    Output(out).write(assistant.batch.BatchResult(id=first.id, reply="kept from the first run"))
+    with out.open("ab") as f:
+        f.write(damage + b'{"id": "02-missing-second-item", "repl')
+    r = run_cli("batch", str(EXAMPLES), "--out", str(out))
+    assert r.code == 0, r.err
+    assert "2 unreadable line(s)" in r.out and "Traceback" not in r.err
+    rows = _lines(out)
+    assert len(rows) == 14 and [row["id"] for row in rows].count(first.id) == 1
+    corrupt = out.with_name("out.jsonl.corrupt").read_bytes()
+    assert damage in corrupt and b'"repl' in corrupt  # set aside, not thrown away
+
+
 KILLABLE = """
 import asyncio, sys
 from assistant import batch, Assistant, Settings

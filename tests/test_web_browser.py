@@ -38,10 +38,8 @@ FLAGS = [
 BAD = "Hi Tom,\n\nOur records show it was delivered, so there is nothing we can do.\n\nSam"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("web") / "audit.sqlite3"
-    app = create_app(assistant.Assistant(Settings(audit_db=db, agent="browser")))
+def _serve(settings: Settings) -> Iterator[str]:
+    app = create_app(assistant.Assistant(settings))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -51,6 +49,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("web") / "audit.sqlite3"
+    yield from _serve(Settings(audit_db=db, agent="browser"))
+
+
+@pytest.fixture(scope="module")
+def software_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = assistant.load_settings(ROOT / "examples" / "software" / "assistant.toml")
+    db = tmp_path_factory.mktemp("web-software") / "audit.sqlite3"
+    yield from _serve(settings.model_copy(update={"audit_db": db, "agent": "browser"}))
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +203,16 @@ def test_drop_an_eml_regenerate_and_reject(page, server) -> None:  # type: ignor
     page.wait_for_selector("text=Rejected (record")
     page.goto(server + "history")
     assert "rejected" in page.inner_text("table.history")
+
+
+def test_the_articles_a_draft_used_are_listed_with_their_links(browser, software_server) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(software_server)
+    page.fill("#email", (ROOT / "examples/software/emails/05-how-to-cancel.txt").read_text())
+    page.click("#draft")
+    page.wait_for_selector("#badges .badge")
+    assert page.is_visible("#sources-box")
+    link = page.locator("#sources a").first
+    assert link.inner_text() == "Cancel your subscription"
+    assert link.get_attribute("href") == "https://lumen-notes.example/help/cancel"
+    page.close()
