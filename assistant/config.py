@@ -68,6 +68,9 @@ class LLMSettings(_Strict):
     max_reasks: int = Field(default=2, ge=0)
     """Times to ask again when the model's answer is not valid JSON of the right shape."""
     max_tokens: int = Field(default=1200, ge=16)
+    max_answer_bytes: int = Field(default=1_000_000, ge=4096)
+    """The most of a model's answer that is read: a server sending more (a broken or hostile
+    one) is cut off there, whatever max_tokens asked for."""
     temperature: float = Field(default=0.3, ge=0, le=2)
     seed: int | None = None
     """Sampling seed, for servers that honour it (reproducible test runs)."""

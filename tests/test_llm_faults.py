@@ -151,6 +151,21 @@ def test_failures_are_one_clear_sentence(
         helper.draft(EMAIL)
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+def test_an_answer_past_the_byte_cap_is_cut_off_unread(fake: FakeOpenAI, streamed: bool) -> None:
+    # A broken or hostile server ignores max_tokens and sends megabytes: the read stops at the
+    # cap, with one sentence, and the same answer is not asked for again.
+    fake.then(Fault("content", content="x" * 1_000_000))
+    helper, _ = _assistant(fake, max_answer_bytes=100_000)
+    streamed_text: list[str] = []
+    with pytest.raises(BackendError, match=r"ran past 100,000 bytes \(llm\.max_answer_bytes\)"):
+        if streamed:
+            helper.draft(EMAIL, stream=streamed_text.append)
+        else:
+            helper.classify(EMAIL)
+    assert len(fake.requests) == 1
+
+
 def test_timeouts_exhausted(fake: FakeOpenAI) -> None:
     fake.then(*[Fault("hang", seconds=1.0)] * 2)
     helper, _ = _assistant(fake, timeout=0.3, max_attempts=2)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
 import openai
-from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from ..config import LLMSettings
@@ -225,11 +224,8 @@ class LLMClient:
         request = self._request(call)
         if call.stream is not None:
             return await self._streamed(client, call, request, call.stream)
-        try:
-            response = await client.chat.completions.create(**request)
-        except openai.APIResponseValidationError:
-            response = None
-        if not isinstance(response, ChatCompletion):  # an HTML page, as proxies answer
+        response = _completion(await self._read_capped(client, request))
+        if response is None:  # an HTML page, as proxies answer
             raise _Reask("the server's answer was not a chat completion", "")
         self._used(call, response.usage)
         if not response.choices:
@@ -240,6 +236,23 @@ class LLMClient:
             raise BadAnswerError(f"The model refused to answer: {message.refusal[:200]}")
         return self._content(message.content, choice.finish_reason)
 
+    async def _read_capped(self, client: openai.AsyncOpenAI, request: dict[str, Any]) -> bytes:
+        """The answer's body, read no further than llm.max_answer_bytes."""
+        cap = self.settings.max_answer_bytes
+        body = bytearray()
+        async with client.chat.completions.with_streaming_response.create(**request) as response:
+            async for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    raise self._too_long()
+        return bytes(body)
+
+    def _too_long(self) -> BadAnswerError:
+        return BadAnswerError(
+            f"The model's answer ran past {self.settings.max_answer_bytes:,} bytes "
+            "(llm.max_answer_bytes), so it was cut off unread: check the server and the model."
+        )
+
     async def _streamed(
         self, client: openai.AsyncOpenAI, call: _Call, request: dict[str, Any], sink: StreamSink
     ) -> str:
@@ -247,6 +260,7 @@ class LLMClient:
         refusal: list[str] = []
         extractor = FieldStream(call.stream_field, sink)
         finish: str | None = None
+        size = 0
         stream = await client.chat.completions.create(
             **request, stream=True, stream_options={"include_usage": True}
         )
@@ -256,6 +270,9 @@ class LLMClient:
                 delta = choice.delta
                 if delta is not None and delta.content:
                     parts.append(delta.content)
+                    size += len(delta.content.encode("utf-8"))
+                    if size > self.settings.max_answer_bytes:
+                        raise self._too_long()
                     extractor.feed(delta.content)
                 if delta is not None and getattr(delta, "refusal", None):
                     refusal.append(delta.refusal or "")
@@ -354,6 +371,37 @@ def _with_schema_hint(messages: list[Message], schema: dict[str, Any]) -> list[M
 
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+
+
+class _Message(BaseModel):
+    content: str | None = None
+    refusal: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message = _Message()
+    finish_reason: str | None = None  # servers use more values than OpenAI's ("eos", ...)
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = 0
+    completion_tokens: int | None = 0
+    total_tokens: int | None = 0
+
+
+class _Completion(BaseModel):
+    """The parts of a chat completion read here, leniently, as the openai client itself reads
+    a response (it does not validate either)."""
+
+    choices: list[_Choice]
+    usage: _Usage | None = None
+
+
+def _completion(body: bytes) -> _Completion | None:
+    try:
+        return _Completion.model_validate_json(body)
+    except ValueError:
+        return None
 
 
 def _parse(content: str, schema: type[M]) -> M:
