@@ -14,7 +14,7 @@ from pathlib import Path
 from . import backends, intake, knowledge
 from .batch import BatchResult, adraft_items, items_of
 from .classify import classify_offline
-from .classify.situation import read_situation
+from .classify.situation import asks_for_remedy, read_situation
 from .commitments import find_commitments
 from .config import Settings, data_dir, load_settings
 from .errors import BadAnswerError, InputError
@@ -66,7 +66,9 @@ class Assistant:
         text = "\n".join(filter(None, [email.subject, email.body]))
         # A saved reply is for a category it names; an uncertain category gets none.
         category = "other" if situation.uncertain else classification.category.value
-        return knowledge.retrieve(base, text, situation.questions, category)
+        # "Can you sort it out?" is answered by the remedy the draft offers, not by an article.
+        questions = [q for q in situation.questions if not asks_for_remedy(q)]
+        return knowledge.retrieve(base, text, questions, category)
 
     @classmethod
     def from_config(

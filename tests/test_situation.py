@@ -82,9 +82,12 @@ def test_a_thank_you_gets_thanks_not_an_apology() -> None:
     assert result.lint.findings == []
 
 
-def test_a_request_for_the_remedy_is_not_a_question_to_answer() -> None:
-    s = _read("Two drinks were missing from my order. Can you sort it out? When will I hear back?")
-    assert s.questions == ["When will I hear back?"]
+def test_a_request_for_the_remedy_is_not_a_question_to_answer_from_an_article() -> None:
+    text = "Two drinks were missing from my order. Can you sort it out? When will I hear back?"
+    assert _read(text).questions == ["Can you sort it out?", "When will I hear back?"]
+    reply = assistant.draft(text).reply
+    assert 'You asked: "When will I hear back?"' in reply
+    assert 'You asked: "Can you sort it out?"' not in reply
 
 
 def test_a_headline_is_not_said_back_as_the_problem() -> None:

@@ -186,20 +186,28 @@ def test_concurrent_drafts_share_the_audit_log_safely(client: TestClient) -> Non
     assert len(client.get("/api/history", params={"limit": 100}).json()) == 24
 
 
-def test_serve_command_serves_the_page_and_the_api(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", ["offline", "unreachable"])
+def test_serve_command_serves_the_page_and_the_api(tmp_path: Path, model: str) -> None:
     import json
     import os
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
     from conftest import ROOT, _free_port
 
     port = _free_port()
     env = {**os.environ, "ASSISTANT_AUDIT_DB": str(tmp_path / "audit.sqlite3")}
+    config = tmp_path / "assistant.toml"
+    config.write_text("")
+    if model == "unreachable":  # the model down at start: the page and lint still serve
+        config.write_text(
+            'backend = "openai"\n[llm]\nbase_url = "http://127.0.0.1:9/v1"\nmax_attempts = 1\n'
+        )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+        [sys.executable, "-m", "assistant", "--config", str(config), "serve", "--port", str(port)],
         env=env,
         cwd=ROOT,
         stderr=subprocess.PIPE,
@@ -225,6 +233,18 @@ def test_serve_command_serves_the_page_and_the_api(tmp_path: Path) -> None:
         )
         report = json.load(urllib.request.urlopen(request, timeout=10))
         assert report["ok"] is False and report["findings"]
+        if model == "unreachable":  # reported per request, and the server carries on
+            draft = urllib.request.Request(
+                base + "/api/draft",
+                data=json.dumps({"email": "My order is late."}).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with pytest.raises(urllib.error.HTTPError) as failed:
+                urllib.request.urlopen(draft, timeout=30)
+            assert failed.value.code == 503
+            assert "Cannot reach the LLM endpoint" in json.load(failed.value)["error"]
+            assert proc.poll() is None
+            assert json.load(urllib.request.urlopen(request, timeout=10))["findings"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

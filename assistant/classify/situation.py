@@ -143,7 +143,7 @@ _RHETORICAL = re.compile(
     r"which one of you|have no rights|why is it so hard)\b",
     _I,
 )
-# "Can you sort it out?" asks for the remedy, which the reply gives; it wants no article.
+# "Can you sort it out?" asks for the remedy, which the reply gives.
 _ASKS_FOR_REMEDY = re.compile(
     r"^(?:can|could|will|would) (?:you|someone|somebody|anyone|one of you)(?: guys)? (?:please )?"
     r"(?:sort|fix|help|refund|replace|resolve|look into|cancel|deal with|put (?:it|this|that) right|"
@@ -339,14 +339,14 @@ def _questions(body: str) -> list[str]:
         )
         # Past twenty words a "question" is a vent with a question mark on it.
         short = len(sentence.split()) <= 20
-        if (
-            short
-            and _QUESTION_START.match(sentence)
-            and not _RHETORICAL.search(sentence)
-            and not _ASKS_FOR_REMEDY.match(sentence)
-        ):
+        if short and _QUESTION_START.match(sentence) and not _RHETORICAL.search(sentence):
             asked.append(sentence.rstrip("?").strip() + "?")
     return list(dict.fromkeys(asked))[:4]
+
+
+def asks_for_remedy(question: str) -> bool:
+    """ "Can you sort it out?" asks for what the reply offers anyway; no article answers it."""
+    return bool(_ASKS_FOR_REMEDY.match(question))
 
 
 def _kind(text: str, classification: Classification, questions: list[str]) -> str:
