@@ -1,6 +1,6 @@
 """Customer data out of everything sent to a model off this machine, and back in for the agent.
 
-Email addresses, phone numbers, payment card numbers (Luhn-checked), IBANs (mod-97-checked),
+Email addresses (written out too: "ana at example dot com"), phone numbers, payment card numbers (Luhn-checked), IBANs (mod-97-checked),
 recognisable postal addresses and any patterns configured as sensitive (order or account numbers)
 become stable placeholders: the same value is always [EMAIL_1] within one draft, so the model can
 still refer to it, and `restore` puts the real values back in the reply.
@@ -9,12 +9,46 @@ still refer to it, and `restore` puts the real values back in the reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .config import linear_pattern
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# Written out to dodge filters: "ana [at] example [dot] com", "ana.lopez (at) example.co.uk",
+# "ana @ example . com", "ana dot lopez at example dot com". A plain " at " counts only with a
+# spelt-out dot after it, a mail host, or a local part no word has ("j.smith at ..."), so "look
+# at example.com" stays a website. Found from each "at" outward, so the work stays linear.
+_SPELT_DOT = r"(?:\s*[\[({<]\s*(?:dot|\.)\s*[\])}>]\s*|\s+dot\s+)"
+_ANY_DOT = rf"(?:{_SPELT_DOT}|\s?\.\s?)"
+_TLD = (
+    r"(?:com|net|org|edu|gov|info|biz|io|co|uk|de|fr|es|it|nl|be|ch|at|ie|eu|us|ca|au|me|app|dev)"
+)
+_AT_MARK = re.compile(
+    r"\s*[\[({<]\s*(?:at|@)\s*[\])}>]\s*|\s+@\s*|\s*@\s+|\s+(?P<word>at)\s+", re.I
+)
+_LOCAL_BEFORE = re.compile(rf"\b[\w+-]+(?:(?:\.|{_SPELT_DOT})[\w+-]+){{0,4}}\Z", re.I)
+_DOMAIN_AFTER = re.compile(rf"[\w-]+(?:{_ANY_DOT}[\w-]+){{0,3}}{_ANY_DOT}{_TLD}\b", re.I)
+_MAIL_HOST = re.compile(
+    r"(?:gmail|googlemail|yahoo|hotmail|outlook|icloud|aol|protonmail|proton|gmx|live|msn)\b", re.I
+)
+
+
+def _spelt_emails(text: str) -> Iterator[tuple[int, int]]:
+    for at in _AT_MARK.finditer(text):
+        local = _LOCAL_BEFORE.search(text, max(0, at.start() - 80), at.start())
+        domain = _DOMAIN_AFTER.match(text, at.end(), at.end() + 120)
+        if local is None or domain is None:
+            continue
+        if at.group("word") and not (
+            re.search(_SPELT_DOT, domain.group(0), re.I)
+            or _MAIL_HOST.match(domain.group(0))
+            or re.search(r"[._]", local.group(0))
+        ):
+            continue
+        yield local.start(), domain.end()
+
+
 _CARD = re.compile(r"(?<![\d-])(?:\d[ .-]?){12,18}\d(?![\d-])")
 # A number in a card's context is a card number even when a digit is mistyped (Luhn fails).
 _CARD_CONTEXT = re.compile(r"\b(?:card|visa|mastercard|amex|credit|debit|cc)\b", re.I)
@@ -133,6 +167,8 @@ class Redactor:
         # Most specific first: a card number is not also a phone number.
         for m in _EMAIL.finditer(text):
             claim("EMAIL", *m.span())
+        for start, end in _spelt_emails(text):
+            claim("EMAIL", start, end)
         for m in _IBAN.finditer(text):
             if iban_ok(m.group(0)) or "iban" in text[max(0, m.start() - 30) : m.start()].lower():
                 claim("IBAN", *m.span())

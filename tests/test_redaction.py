@@ -161,6 +161,10 @@ CORPUS = [
     "12 high street",
     "12 rue de la Paix",
     "ana.lopez@example.com",
+    "ana [at] example [dot] com",
+    "j.smith at gmail.com",
+    "bob dot lee at example dot org",
+    "kim(at)example.co.uk",
 ]
 
 
@@ -171,7 +175,9 @@ def test_no_string_of_the_redaction_corpus_reaches_the_model() -> None:
         "GB82-WEST-1234-5698-7654-32. Call 030/1234567, +44 7700 900123 or (415) 555-0199. "
         "I live at 12 high street, London sw1a 2aa; my office is 55 West 86th Street, "
         "NY 10024-1234; post goes to P.O. Box 4471, or Musterstraße 12, 10115 Berlin, or "
-        "Hauptstr. 5, or 12 rue de la Paix, or Ottawa K1A 0B1. Email ana.lopez@example.com."
+        "Hauptstr. 5, or 12 rue de la Paix, or Ottawa K1A 0B1. Email ana.lopez@example.com, "
+        "or ana [at] example [dot] com, or j.smith at gmail.com, or bob dot lee at example dot "
+        "org, or kim(at)example.co.uk. Please look at example.com for the order."
     )
     with FakeOpenAI() as fake:
         helper = assistant.Assistant(
@@ -188,3 +194,4 @@ def test_no_string_of_the_redaction_corpus_reaches_the_model() -> None:
     leaked = [value for value in CORPUS if value in sent]
     assert leaked == []
     assert "kettle arrived cracked" in sent
+    assert "look at example.com for the order" in sent  # a website mentioned is not an address
