@@ -392,12 +392,13 @@ _INVISIBLE = frozenset(
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _DEFANGED = re.compile(
-    r"hxxps?(?=://)|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\s\[?dot\]?\s(?=[a-z]{2,})|"
-    r"\[at\]|\(at\)|\[:\]|\[://\]",
+    r"hxxps?(?=://)|\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?|\s\[?dot\]?\s(?=[a-z]{2,})|"
+    r"\s?(?:\[at\]|\(at\)|\{at\})\s?|\[:\]|\[://\]",
     re.I,
 )
-_REFANG = {"[at]": "@", "(at)": "@", "[:]": ":", "[://]": "://"}
+_REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
 
 
 def _refanged(found: str) -> str:
@@ -414,12 +415,21 @@ def unmasked(text: str) -> tuple[str, list[int]] | None:
     more, for the end). None when nothing changes."""
     parts: list[str] = []
     where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in _INVISIBLE:
-            continue
-        normal = unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch
-        parts.append(normal)
-        where.extend([i] * len(normal))
+    last = 0
+    # ASCII passes through as it is; only the runs of other characters are looked at one by one.
+    for run in _NON_ASCII.finditer(text):
+        parts.append(text[last : run.start()])
+        where.extend(range(last, run.start()))
+        for i in range(run.start(), run.end()):
+            ch = text[i]
+            if ch in _INVISIBLE:
+                continue
+            normal = unicodedata.normalize("NFKC", ch)
+            parts.append(normal)
+            where.extend([i] * len(normal))
+        last = run.end()
+    parts.append(text[last:])
+    where.extend(range(last, len(text)))
     joined = "".join(parts)
     if _DEFANGED.search(joined):
         out: list[str] = []

@@ -302,7 +302,10 @@ def first_name(full_name: str | None) -> str | None:
 # Money as a reply or an email states it, in any currency and either decimal convention: a sign
 # or code before ("CHF 120", "€1.250,00", "$5k"), or a sign, code or name after ("89,99 €", "75
 # dollars", "60 quid"). money_value reads the figure as the writer meant it.
-_FIGURE = r"\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+# Thousands grouped by commas, points, apostrophes or a space ("5 000", as much of Europe writes).
+_FIGURE = (
+    r"\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d{1,3}(?: \d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+)
 _CODES = "USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|INR|SEK|NOK|DKK|PLN|CNY|HKD|SGD|ZAR|MXN|BRL|AED"
 MONEY = re.compile(
     rf"(?:(?:R|A|C|NZ|HK|S|US)?\$|[£€¥₹₩₽₺₪₱]|\b(?:{_CODES})\s?)\s?(?P<a>{_FIGURE})(?P<ka>\s?(?:k|K|thousand|grand)\b)?"
@@ -315,6 +318,12 @@ _PAID = re.compile(
     r"purchased|overcharged|total|worth|fee|fees|lost|owed|deducted|debited|taken|withdrawn|"
     r"out of pocket|cost me)\b"
     r"|\b(?:want|need|get|give me) (?:my|our|all (?:my|our)) [^!?\n]{0,20}?\bback\b",
+    re.I,
+)
+# "I'll pay you 3 500 €" promises money rather than telling what was paid: an email that says
+# it is asking for a reply that says it.
+_PROMISED = re.compile(
+    r"\b(?:i|we)(?:'ll|’ll| will| shall| am going to| are going to) (?:\w+ )?(?:pay|refund|send|give|credit|transfer)\b",
     re.I,
 )
 # A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
@@ -332,7 +341,7 @@ def money_value(match: re.Match[str]) -> float:
 def _figure(figure: str) -> float:
     """ "1,250.00", "1.250,00", "89,99" and "5.000" as their writers meant them: where both marks
     appear the last is the decimal point; a lone mark before exactly three digits groups them."""
-    figure = figure.replace("'", "")
+    figure = figure.replace("'", "").replace(" ", "")
     marks = [c for c in figure if c in ",."]
     if not marks:
         return float(figure)
@@ -357,7 +366,7 @@ def amounts_in(text: str) -> frozenset[float]:
         k = bisect.bisect_left(ends, m.start())
         begin = ends[k - 1] + 1 if k else 0
         end = ends[bisect.bisect_left(ends, m.end())] if ends and ends[-1] >= m.end() else len(text)
-        if _PAID.search(text, begin, end):
+        if _PAID.search(text, begin, end) and not _PROMISED.search(text, begin, end):
             allowed.add(money_value(m))
             if _TWICE.search(text, begin, end):
                 allowed.add(round(2 * money_value(m), 2))  # "charged $75 twice": $150 is theirs

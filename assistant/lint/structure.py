@@ -93,8 +93,8 @@ PRESENCE: dict[str, WordRegex] = {
 
 
 _GIVING = WordRegex(
-    r"\b(?:credit|voucher|gift ?card|compensation|goodwill|coupon|refund\w*|reimburs\w*|"
-    r"give|giving|send you|pay you|discount|bonus)\b",
+    r"\b(?:credit\w*|voucher|gift ?card|compensation|goodwill|coupon|refund\w*|reimburs\w*|"
+    r"give|giving|send you|sent you|pay you|paid you|transfer\w*|discount|bonus)\b",
 )
 _NO_RETURN = WordRegex(
     r"\b(?:no need to|(?:don['’]t|do not) (?:need|have) to|without (?:needing|having) to|never have to)"
