@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,19 @@ def test_a_configured_pattern_that_would_backtrack_runs_in_linear_time() -> None
         refused(overrides={("sensitive_patterns",): ["(?<=order )\\d+"]})  # type: ignore[dict-item]
 
 
-@pytest.mark.parametrize("value", [None, 42, 4.2, bytearray(b"my order"), Path("x.eml"), ["a"]])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        42,
+        4.2,
+        bytearray(b"my order"),
+        Path("x.eml"),
+        ["a"],
+        io.BytesIO(b"x"),
+        io.StringIO("x"),
+    ],
+)
 def test_the_library_refuses_what_is_not_a_complaint_in_one_sentence(value: object) -> None:
     helper = assistant.Assistant()
     for call in (helper.draft, helper.classify):

@@ -15,6 +15,7 @@ from typing import Any
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
 from ..business import Business, business
+from ..classify.situation import asks_for_remedy
 from ..config import CompanyProfile, Policy
 from ..intake.facts import MONEY, money_value
 from ..models import Situation
@@ -428,6 +429,8 @@ def situation_unanswered_question(text: str, ctx: Context, known: Known) -> list
         if not ctx.is_excluded(m.start(), m.end())
     }
     for question in reading.questions:
+        if asks_for_remedy(question):
+            continue  # "Can you sort it out?" is answered by what the reply offers
         question = question.replace("\u2019", "'").replace("\u2018", "'")
         words = {w.rstrip("s") for w in _CONTENT.findall(question.lower())} - _QUESTION_WORDS
         if not words or words & reply_words:
