@@ -99,3 +99,25 @@ def test_a_headline_is_not_said_back_as_the_problem() -> None:
 def test_the_amount_the_customer_wants_back_is_the_one_in_dispute() -> None:
     s = _read("You got my order wrong for the third time. I want my $14.50 back.")
     assert s.amount == "$14.50"
+
+
+@pytest.mark.parametrize(
+    ("text", "deadline"),
+    [
+        ("I have a client demo at 3pm tomorrow and my broadband is down.", "before 3pm tomorrow"),
+        ("We arrived at the hotel at 11pm and our room had been given away.", None),
+        ("Please get it to me by 5pm.", "by 5pm"),
+    ],
+)
+def test_a_deadline_is_a_time_ahead_not_a_time_it_happened(text: str, deadline: str | None) -> None:
+    assert _read(text).deadline == deadline
+
+
+def test_a_home_without_power_and_a_medical_need_is_now_and_dangerous() -> None:
+    s = _read("We've had no power since 6am. My mum is on oxygen at home.")
+    assert s.happening_now and s.danger
+
+
+def test_money_taken_that_the_customer_did_not_spend_is_a_billing_error() -> None:
+    c = assistant.classify("Someone took £400 from my account last night, it wasn't me.")
+    assert c.category == "billing_error"

@@ -98,14 +98,16 @@ _NOW = re.compile(
     r"stranded|stuck (?:at|in|on)|tonight|as we speak|currently (?:at|on|in|sitting|stuck|waiting)|"
     r"just (?:took|taken|charged|cancell?ed|landed|been charged|emptied|drained)|"
     r"(?:is|are) (?:happening|going on) now|now,? (?:please|asap)|immediately|emergency|"
-    r"(?:help|needs? (?:help|a doctor)) (?:us |me |him |her )?now|nowhere to (?:sleep|stay)|sitting on the (?:plane|tarmac)|in the air|mid-?flight)\b",
+    r"(?:help|needs? (?:help|a doctor)) (?:us |me |him |her )?now|nowhere to (?:sleep|stay)|sitting on the (?:plane|tarmac)|in the air|mid-?flight|"
+    r"(?:no|without) (?:power|electricity|heating|heat|hot water|running water|water|gas) (?:since|for (?:\d+|two|three|several|many) (?:hours|days)))\b",
     _I,
 )
 _DANGER = re.compile(
     r"\b(?:hurt|injur\w*|burn(?:ed|t|s|ing)?|sparked|sparks|sparking|on fire|caught fire|fire|"
     r"smok(?:e|ing)|bleed\w*|blood|hospital\w*|a&e|allergic reaction|anaphyla\w*|chok\w*|"
     r"in pain|moaning|unconscious|collapsed|electric shock|shocked me|scorched|melted|"
-    r"exploded|dangerous|unsafe|medical|ambulance|paramedic|poison\w*|sick|vomit\w*|ill)\b",
+    r"exploded|dangerous|unsafe|medical|ambulance|paramedic|poison\w*|sick|vomit\w*|ill|"
+    r"oxygen|life support|dialysis|ventilator|carbon monoxide|gas leak|smell(?:s)? of gas|live wires?|exposed wires?)\b",
     _I,
 )
 _DEATH = re.compile(
@@ -120,8 +122,10 @@ _TRIED = re.compile(
     r"changed my password|power cycled)\b[^.!?\n,;]*",
     _I,
 )
+# "By 3pm", "before 9am tomorrow", "at 3pm tomorrow": a time ahead. "We arrived at 11pm" is not.
 _DEADLINE = re.compile(
-    r"\b(?:at|by|before) \d{1,2}(?::\d{2})?\s*(?:am|pm)(?: (?:tomorrow|today|tonight|on \w+day))?\b"
+    r"\b(?:by|before) \d{1,2}(?::\d{2})?\s*(?:am|pm)(?: (?:tomorrow|today|tonight|on \w+day))?\b"
+    r"|\bat \d{1,2}(?::\d{2})?\s*(?:am|pm) (?:tomorrow|today|tonight|on \w+day)\b"
     r"|\b(?:by|before|until|no later than)\s+(?:(?:\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2}|"
     r"noon|midnight|tonight|tomorrow(?: morning| night| evening)?|the weekend|end of (?:the )?(?:day|week)|"
     r"(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
