@@ -85,3 +85,39 @@ def test_facts_travel_with_the_classification() -> None:
     assert c.facts.order_numbers == ["90215"]
     assert "$64.00" in c.facts.amounts
     assert c.facts.customer_name == "Jordan Ellis"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # what went wrong, in the words people use rather than the category's own
+        (
+            "I ordered a blue coat in size M and received a red one in size L.",
+            Category.wrong_item_or_size,
+        ),
+        (
+            "The blender I bought last month has started smoking when I turn it on.",
+            Category.damaged_or_defective,
+        ),
+        (
+            "Since your update yesterday I can't export PDFs at all.",
+            Category.damaged_or_defective,
+        ),
+        ("My mobile data hasn't worked for 4 days.", Category.damaged_or_defective),
+        (
+            "I'm at the gate and my seat was given to someone else.",
+            Category.cancellation_or_order_change,
+        ),
+    ],
+)
+def test_a_complaint_is_known_by_what_happened(text: str, category: Category) -> None:
+    assert assistant.classify(text).category == category
+
+
+def test_a_seat_given_away_is_the_company_acting() -> None:
+    assert assistant.classify("My seat was given to someone else.").situation.actor == "company"
+
+
+def test_a_size_named_is_not_a_complaint_about_the_fit() -> None:
+    reply = assistant.draft("I ordered a coat in size M and received a red one in size L.").reply
+    assert "wrong coat" in reply and "fit" not in reply

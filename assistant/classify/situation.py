@@ -152,7 +152,8 @@ _ASKS_FOR_REMEDY = re.compile(
     r"^(?:can|could|will|would) (?:you|someone|somebody|anyone|one of you)(?: guys)? (?:please )?"
     r"(?:sort|fix|help|refund|replace|resolve|look into|cancel|deal with|put (?:it|this|that) right|"
     r"make (?:it|this|that) right|do something|sort out|get (?:it|this|that) sorted|"
-    r"send (?:me )?(?:a |another |the right )?(?:replacement|new one)|give me (?:my|a) (?:money|refund))\b",
+    r"send (?:me )?(?:a |another |the right )?(?:replacement|new one)|give me (?:my|a) (?:money|refund)|"
+    r"swap|exchange|replace)\b",
     _I,
 )
 _THANKS = re.compile(
@@ -187,11 +188,11 @@ _REQUEST = re.compile(
 _COMPANY_ACTED = re.compile(
     r"\b(?:you|you guys|they|your (?:airline|company|team|staff|system)|[A-Z][a-z]+ (?:just )?has)\s+"
     r"(?:just\s+|have\s+|'ve\s+|has\s+|then\s+|simply\s+)?(?:cancell?ed|changed|moved|rescheduled|"
-    r"overbooked|bumped|downgraded|cut off|disconnected|suspended|closed|blocked|deleted|removed|"
+    r"overbooked|bumped|downgraded|cut off|disconnected|suspended|closed|blocked|deleted|removed|gave away|"
     r"charged|took|lost|sent|delayed)\b"
     r"|\b(?:my|our|the) (?:flight|booking|order|account|line|service|reservation|subscription|"
-    r"connection|leg)\b[^.!?\n]{0,40}\b(?:was|got|has been|were|have been) (?:cancell?ed|changed|"
-    r"moved|suspended|closed|blocked|deleted|disconnected|cut off)\b",
+    r"connection|leg|seat|room|table)\b[^.!?\n]{0,40}\b(?:was|got|has been|were|have been) (?:cancell?ed|changed|"
+    r"moved|suspended|closed|blocked|deleted|disconnected|cut off|given (?:away|to (?:someone|somebody) else))\b",
     _I,
 )
 _CUSTOMER_ASKED = re.compile(

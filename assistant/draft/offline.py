@@ -17,8 +17,10 @@ from ..models import Category, Classification, Email, Signal
 from ..prompts import Prompts
 
 # Matched against the lowercased body.
+# The fit itself, not a size named: "a coat in size M" is no complaint about the fit.
 _SIZE = re.compile(
-    r"\b(?:size|sizes|fit|fits|fitted|too (?:big|small|tight|loose|large|short|long))\b"
+    r"\b(?:(?:doesn.?t|does not|didn.?t|did not|don.?t|won.?t) fit|fit(?:s|ted)? (?:badly|poorly)|"
+    r"too (?:big|small|tight|loose|large|short|long)|runs? (?:small|large|big)|wrong size)\b"
 )
 _PARTIAL = re.compile(
     r"\b(?:one of (?:the|my)|only (?:got|received|one|half)|received only|half (?:of|my|the|our)|(?:the )?other (?:one|item|half)|second (?:one|item))\b"
@@ -47,8 +49,8 @@ _CONTACTED = re.compile(
 # The same thing gone wrong before ("messed up AGAIN", "the 4th time"): said to the customer only
 # where they say it.
 _HAPPENED_BEFORE = re.compile(
-    r"\b(?:(?:2nd|3rd|4th|5th|\d+th|second|third|fourth|fifth|umpteenth) time|every (?:single )?time|"
-    r"each time|keeps? (?:happening|breaking|failing|dropping|getting)|not the first time|yet again|"
+    r"\b(?:(?:2nd|3rd|4th|5th|\d+th|second|third|fourth|fifth|umpteenth) time(?! I)|"
+    r"keeps? (?:happening|breaking|failing|dropping)|not the first time|yet again|"
     r"once again|happened again|(?:wrong|late|missing|broken|messed up|down|failed|cancell?ed) again)\b",
     re.I,
 )
@@ -67,7 +69,7 @@ _ITEMS_MISSING = re.compile(
 _REFUND_PENDING = re.compile(
     r"\b(?:still (?:no|not|haven.?t|waiting)[^.!?\n]{0,30}refund|promised (?:me )?(?:a |my )?refund|"
     r"waiting (?:for|on) (?:my|a|the) refund|refund (?:hasn.?t|has not|never|still)|"
-    r"(?:haven.?t|have not|never) (?:received|got(?:ten)?) (?:my|the|a) refund|refund wait)\b",
+    r"(?:haven.?t|have not|never) (?:received|got(?:ten)?) (?:my|the|a) (?:\S+ )?refund|refund wait)\b",
     re.I,
 )
 # Waiting for a date rather than for something overdue: "no expected delivery date".

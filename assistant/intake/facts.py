@@ -317,7 +317,8 @@ _PAID = re.compile(
     r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
     r"purchased|overcharged|total|worth|fee|fees|lost|owed|deducted|debited|taken|withdrawn|"
     r"out of pocket|cost me)\b"
-    r"|\b(?:want|need|get|give me) (?:my|our|all (?:my|our)) [^!?\n]{0,20}?\bback\b",
+    r"|\b(?:want|need|get|give me) (?:my|our|all (?:my|our)) [^!?\n]{0,20}?\bback\b"
+    r"|\b(?:my|our) \S+ refund\b",  # "my £64.99 refund": money the customer is owed
     re.I,
 )
 # "I'll pay you 3 500 €" promises money rather than telling what was paid: an email that says
