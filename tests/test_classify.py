@@ -108,6 +108,13 @@ def test_facts_travel_with_the_classification() -> None:
             "I'm at the gate and my seat was given to someone else.",
             Category.cancellation_or_order_change,
         ),
+        ("The woman on your phone line laughed at me.", Category.poor_service),
+        ("My order was supposed to arrive Tuesday. It's Thursday.", Category.shipping_delay),
+        ("Your app deleted all my notes after syncing.", Category.damaged_or_defective),
+        (
+            "The courier left it in the rain and everything is soaked.",
+            Category.damaged_or_defective,
+        ),
     ],
 )
 def test_a_complaint_is_known_by_what_happened(text: str, category: Category) -> None:

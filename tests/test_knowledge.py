@@ -101,9 +101,23 @@ def test_an_article_answers_only_a_question_that_names_what_it_is_about(tmp_path
 
 
 def test_a_saved_reply_is_adapted_with_the_customers_facts(folder: Path) -> None:
-    result = _helper(folder).draft("You overcharged me $12.50 for a plan I never signed up to.")
+    result = _helper(folder).draft("You charged me $12.50 for a plan I never signed up to.")
     assert "I'll refund the $12.50 today." in result.reply
     assert [s.kind for s in result.sources] == ["macro"]
+
+
+def test_a_saved_reply_is_used_only_for_the_case_it_was_written_for(tmp_path: Path) -> None:
+    (tmp_path / "renewal.md").write_text(
+        "---\ntitle: Unwanted renewal\nkind: macro\ntags: [billing_error]\n---\n"
+        "I'll refund the renewal and switch off automatic renewal.\n"
+    )
+    helper = _helper(tmp_path)
+    renewed = helper.draft("You renewed my subscription without asking and took $60.")
+    assert "switch off automatic renewal" in renewed.reply
+    wrong_plan = helper.draft(
+        "I was billed for the family plan, but I only ever had the single plan."
+    )
+    assert "automatic renewal" not in wrong_plan.reply and wrong_plan.sources == []
 
 
 def test_the_index_is_rebuilt_when_a_file_changes(folder: Path) -> None:

@@ -121,3 +121,22 @@ def test_a_home_without_power_and_a_medical_need_is_now_and_dangerous() -> None:
 def test_money_taken_that_the_customer_did_not_spend_is_a_billing_error() -> None:
     c = assistant.classify("Someone took £400 from my account last night, it wasn't me.")
     assert c.category == "billing_error"
+
+
+def test_an_address_change_before_dispatch_is_a_request() -> None:
+    text = "Please change the delivery address on order 66017 to 4 Elm Road. It hasn't shipped yet."
+    assert _read(text).kind == "request"
+    assert "late" not in assistant.draft(text).reply
+
+
+def test_never_before_is_not_said_back_as_the_problem() -> None:
+    assert _read("Your agent laughed at me. I've never been spoken to like that.").problem is None
+
+
+def test_after_a_death_the_account_is_put_in_order_without_a_security_script() -> None:
+    reply = assistant.draft(
+        "My husband passed away in October and I need to take his name off our account. "
+        "Every time I call I'm asked for his password."
+    ).reply
+    assert "sorry for your loss" in reply and "won't ask you for passwords" in reply
+    assert "can't get into your account" not in reply

@@ -170,6 +170,7 @@ _THANKS_SAID = re.compile(
 )
 # Complaint words that also turn up in praise ("soaked and still smiling", "no trouble at all").
 _WEAK_COMPLAINT = {"still", "no", "not", "never", "down"}
+_NOT_YET = {"not", "no", "hasn't", "hasn’t", "haven't", "haven’t", "isn't", "isn’t"}
 _COMPLAINT = re.compile(
     r"\b(?:not|never|no|still|wrong|broken|late|delay\w*|missing|lost|cancell?ed|refund|"
     r"charged|overcharged|rude|terrible|awful|worst|problem|issue|complain\w*|disappoint\w*|"
@@ -366,7 +367,8 @@ def _kind(text: str, classification: Classification, questions: list[str]) -> st
     settled = classification.category not in (Category.other, Category.how_to_or_usage) and (
         not _uncertain(classification)
     )
-    if _REQUEST.search(text) and not complaint and not classification.escalation_signals:
+    # "Please change my address, it hasn't shipped yet": a request, not a complaint.
+    if _REQUEST.search(text) and words <= _NOT_YET and not classification.escalation_signals:
         return "request"
     if complaint or classification.escalation_signals or settled:
         return "complaint"
@@ -406,6 +408,8 @@ def _as_problem(part: str) -> str | None:
         return None  # a headline ("half my order missing") said back reads as broken English
     if re.match(r"i\b", clause, _I) and not _WHAT_HAPPENED_TO_ME.match(clause):
         return None  # "I called customer care when ..." is a story, not the problem
+    if re.search(r"\bnever (?:been|had|seen|experienced|felt|known)\b", clause, _I):
+        return None  # "I've never been spoken to like that" said back means the opposite
     if "?" in part or re.search(r"\b(?:you|your)\b", clause, _I):
         return None  # about us, or a question: turned round it would garble
     clause = second_person(clause)

@@ -34,6 +34,10 @@ _STOPPED = re.compile(
 _ARRIVED = re.compile(
     r"\b(?:arrived|came|delivered|opened (?:the )?box|out of the box|in the post)\b"
 )
+_DAMAGED = re.compile(
+    r"\b(?:broken|broke|smashed|cracked|shattered|damaged|dented|torn|ripped|ruined|soaked|"
+    r"water[- ]damaged|crushed|snapped|bent|chipped|stained)\b"
+)
 _HACKED = re.compile(r"\b(?:hack\w*|compromised|someone else|fraud\w*|not me|ported)\b")
 # Evidence that the customer has been in touch before: the repeat-contact paragraph says so.
 _CONTACTED = re.compile(
@@ -80,6 +84,15 @@ _NO_DATE = re.compile(
     re.I,
 )
 _NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
+
+# After a death, what is left to sort is paperwork: an account, a booking, a bill.
+_PAPERWORK = {
+    Category.account_or_access,
+    Category.cancellation_or_order_change,
+    Category.billing_error,
+    Category.refund_or_return,
+    Category.other,
+}
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -130,6 +143,8 @@ def body_cues(body: str) -> BodyCues:
         if _STOPPED.search(text)
         else "arrived damaged"
         if _ARRIVED.search(text)
+        else "was damaged"
+        if _DAMAGED.search(text)
         else "isn't working as it should",
         hacked=bool(_HACKED.search(text)),
     )
@@ -221,6 +236,9 @@ def reply_template(prompts: Prompts, classification: Classification, settings: S
     situation = classification.situation
     if situation.kind != "complaint":
         return f"offline/kinds/{situation.kind}.txt.j2"
+    if situation.bereavement and classification.category in _PAPERWORK:
+        business = settings.company.business
+        return prompts.first(f"offline/{business}/bereavement.txt.j2", "offline/bereavement.txt.j2")
     category = "other" if situation.uncertain else classification.category.value
     return prompts.first(
         f"offline/{settings.company.business}/{category}.txt.j2", f"offline/{category}.txt.j2"

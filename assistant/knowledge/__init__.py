@@ -111,7 +111,13 @@ class KnowledgeBase:
         return list(tokens[0]) if tokens else []
 
     def search(
-        self, query: str, *, k: int = 3, kinds: set[Kind] | None = None, strict: bool = True
+        self,
+        query: str,
+        *,
+        k: int = 3,
+        kinds: set[Kind] | None = None,
+        strict: bool = True,
+        min_shared: int = _MIN_SHARED,
     ) -> list[Match]:
         """The documents that fit `query`, best first (none when nothing fits); `strict=False`
         ranks every document of those kinds, fitting or not."""
@@ -130,7 +136,7 @@ class KnowledgeBase:
             if kinds and doc.kind not in kinds:
                 continue
             shared = len(terms & self._words[int(index)])
-            if not strict or (score > 0 and shared >= _MIN_SHARED):
+            if not strict or (score > 0 and shared >= min_shared):
                 matches.append(Match(document=doc, score=float(score)))
         return matches[:k]
 
@@ -223,8 +229,9 @@ def retrieve(kb: KnowledgeBase | None, text: str, questions: list[str], category
     if kb is None or not kb.documents:
         return Retrieved(answers=[Answer(question=q) for q in questions])
     passages = [m.document for m in kb.search(text, k=3)]
-    # A saved reply is written for a category: the one tagged with it that best fits the text.
-    macros = kb.search(text, k=len(kb.documents), kinds={"macro"}, strict=False)
+    # A saved reply is written for a category and a case: the one tagged with the category that
+    # fits the text (an unwanted-renewal reply is no answer to a charge for the wrong plan).
+    macros = kb.search(text, k=len(kb.documents), kinds={"macro"}, min_shared=1)
     macro = next((m.document for m in macros if category in m.document.tags), None)
     articles = kb.search(text, k=len(kb.documents), kinds={"article", "policy"})
     answers = []
