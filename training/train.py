@@ -289,7 +289,8 @@ def main() -> None:
     np.savez_compressed(args.out / "complaint.npz", **classifier)
     (args.out / "complaint.json").write_text(json.dumps(classifier_meta, indent=2) + "\n")
     for path in sorted(args.out.iterdir()):
-        print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size / 1e6:.1f} MB)")
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"wrote {shown} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 if __name__ == "__main__":
