@@ -115,6 +115,16 @@ def test_facts_travel_with_the_classification() -> None:
             "The courier left it in the rain and everything is soaked.",
             Category.damaged_or_defective,
         ),
+        ("My dress still says 'processing' ten days later.", Category.shipping_delay),
+        (
+            "Please cancel my order, I ordered the wrong colour.",
+            Category.cancellation_or_order_change,
+        ),
+        (
+            "I was promised a £10 discount every month. It's never been applied.",
+            Category.billing_error,
+        ),
+        ("My broadband speed is 8Mbps when I pay for 500.", Category.damaged_or_defective),
     ],
 )
 def test_a_complaint_is_known_by_what_happened(text: str, category: Category) -> None:

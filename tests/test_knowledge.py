@@ -100,6 +100,20 @@ def test_an_article_answers_only_a_question_that_names_what_it_is_about(tmp_path
     assert base.answers(bags, "How do I file a claim?")
 
 
+def test_an_article_for_one_category_does_not_answer_a_question_in_another(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bags.md").write_text(
+        "---\ntitle: Claim for a damaged bag\ntags: [damaged_or_defective, claim]\n---\n"
+        "1. Open a claim online.\n"
+    )
+    helper = _helper(tmp_path, business="airline")
+    damaged = helper.draft("My bag was ripped on the flight. How do I claim?")
+    assert "1. Open a claim online." in damaged.reply
+    cancelled = helper.draft("You cancelled our flight and we paid for a hotel. How do I claim?")
+    assert "Open a claim online" not in cancelled.reply
+
+
 def test_a_saved_reply_is_adapted_with_the_customers_facts(folder: Path) -> None:
     result = _helper(folder).draft("You charged me $12.50 for a plan I never signed up to.")
     assert "I'll refund the $12.50 today." in result.reply

@@ -140,3 +140,23 @@ def test_after_a_death_the_account_is_put_in_order_without_a_security_script() -
     ).reply
     assert "sorry for your loss" in reply and "won't ask you for passwords" in reply
     assert "can't get into your account" not in reply
+
+
+def test_at_the_gate_is_now_only_when_the_customer_is_there() -> None:
+    assert _read("I'm at the gate and they won't let me board.").happening_now
+    assert not _read("I was charged €60 for my bag at the gate last week.").happening_now
+
+
+def test_a_first_request_to_cancel_is_not_told_it_was_made_hard() -> None:
+    reply = assistant.draft(
+        "Please cancel my order 90233, I ordered the wrong colour by mistake."
+    ).reply
+    assert "cancel your order 90233" in reply
+    assert "so hard" not in reply and "trouble" not in reply and "our mistake" not in reply
+
+
+def test_part_of_an_order_not_in_the_box_is_part_missing() -> None:
+    reply = assistant.draft(
+        "My order #A77102 arrived today but the pillowcases weren't in the box."
+    ).reply
+    assert "never reached you" not in reply and "what's missing" in reply

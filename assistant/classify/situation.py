@@ -94,7 +94,8 @@ _SHIPMENT = re.compile(
     _I,
 )
 _NOW = re.compile(
-    r"\b(?:right now|on board|onboard|at the (?:airport|gate|terminal|desk|counter|station)|"
+    r"\b(?:right now|on board|onboard|"
+    r"(?:i.?m|i am|we.?re|we are|still|now|sitting|waiting|standing|stuck) at the (?:airport|gate|terminal|desk|counter|station)|"
     r"stranded|stuck (?:at|in|on)|tonight|as we speak|currently (?:at|on|in|sitting|stuck|waiting)|"
     r"just (?:took|taken|charged|cancell?ed|landed|been charged|emptied|drained)|"
     r"(?:is|are) (?:happening|going on) now|now,? (?:please|asap)|immediately|emergency|"
@@ -153,7 +154,7 @@ _ASKS_FOR_REMEDY = re.compile(
     r"(?:sort|fix|help|refund|replace|resolve|look into|cancel|deal with|put (?:it|this|that) right|"
     r"make (?:it|this|that) right|do something|sort out|get (?:it|this|that) sorted|"
     r"send (?:me )?(?:a |another |the right )?(?:replacement|new one)|give me (?:my|a) (?:money|refund)|"
-    r"swap|exchange|replace)\b",
+    r"swap|exchange|replace|send (?:it|them|those|the rest|what.s missing))\b",
     _I,
 )
 _THANKS = re.compile(
@@ -412,6 +413,9 @@ def _as_problem(part: str) -> str | None:
         return None  # "I've never been spoken to like that" said back means the opposite
     if "?" in part or re.search(r"\b(?:you|your)\b", clause, _I):
         return None  # about us, or a question: turned round it would garble
+    for mark in "'\"":
+        if clause.count(mark) % 2 and not re.search(rf"\w{mark}\w", clause):
+            clause = clause.replace(mark, "")  # a quote cut in half by the clause's end
     clause = second_person(clause)
     return clause[0].lower() + clause[1:]
 

@@ -24,7 +24,8 @@ _SIZE = re.compile(
 )
 _PARTIAL = re.compile(
     r"\b(?:one of (?:the|my)|only (?:got|received|one|half)|received only|half (?:of|my|the|our)|(?:the )?other (?:one|item|half)|second (?:one|item))\b"
-    r"|\b(?:arrived|came|delivered)\b[^.!?\n]{0,40}\b(?:but|except|without)\b[^.!?\n]{0,60}\bmissing\b"
+    r"|\b(?:arrived|came|delivered)\b[^.!?\n]{0,40}\b(?:but|except|without)\b[^.!?\n]{0,60}"
+    r"\b(?:missing|(?:wasn.?t|weren.?t|was not|were not|isn.?t|aren.?t|not) (?:in|included))\b"
 )
 _QUALITY = re.compile(r"\b(?:quality|too (?:small|big|narrow|wide)|cheaply|flims)")
 _STOPPED = re.compile(

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from ..errors import ConfigError
-from ..models import Source
+from ..models import Category, Source
 
 Kind = Literal["article", "macro", "policy"]
 # A document must share at least this many stemmed words with the query to count as fitting: a
@@ -96,7 +96,7 @@ class KnowledgeBase:
         if not words or len(words & self.words_of(document)) < (len(words) + 1) // 2:
             return False
         topic = set(self.terms(f"{document.title} {' '.join(document.tags)}"))
-        common = len(self.documents) / 2
+        common = max(1.0, len(self.documents) / 2)  # in a folder of one, its words are its own
         return any(self._df[w] <= common for w in words & topic)
 
     def terms(self, text: str) -> list[str]:
@@ -221,6 +221,16 @@ class Retrieved(BaseModel):
         return [d.source for d in self.documents(offline=offline)]
 
 
+_CATEGORIES = {c.value for c in Category}
+
+
+def _in_scope(document: Document, category: str) -> bool:
+    """An article tagged with categories answers questions in those: the damaged-baggage claim
+    steps are no answer to "how do we claim the hotel back?" after a cancelled flight."""
+    scoped = _CATEGORIES & set(document.tags)
+    return not scoped or category in scoped or category == Category.other.value
+
+
 def retrieve(kb: KnowledgeBase | None, text: str, questions: list[str], category: str) -> Retrieved:
     """The passages for a complaint's `text`; the saved reply tagged with its `category`; and for
     each question the article that answers it: among the articles that share a word with the
@@ -236,7 +246,11 @@ def retrieve(kb: KnowledgeBase | None, text: str, questions: list[str], category
     articles = kb.search(text, k=len(kb.documents), kinds={"article", "policy"})
     answers = []
     for question in questions:
-        fits = [m.document for m in articles if kb.answers(m.document, question)]
+        fits = [
+            m.document
+            for m in articles
+            if kb.answers(m.document, question) and _in_scope(m.document, category)
+        ]
         if not kb.terms(question):
             # "What do I do?": the article for this category, else the one the complaint fits best.
             tagged = [m.document for m in articles if category in m.document.tags]
