@@ -160,3 +160,10 @@ def test_part_of_an_order_not_in_the_box_is_part_missing() -> None:
         "My order #A77102 arrived today but the pillowcases weren't in the box."
     ).reply
     assert "never reached you" not in reply and "what's missing" in reply
+
+
+def test_a_cancellation_made_hard_is_owned_as_hard() -> None:
+    reply = assistant.draft(
+        "I've been trying to cancel order 5512 but the website won't let me."
+    ).reply
+    assert "made cancelling your order 5512 so hard" in reply

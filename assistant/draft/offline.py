@@ -65,6 +65,13 @@ _ASKED_CANCEL = re.compile(
     r"(?:i|we) cancell?ed)\b",
     re.I,
 )
+# Cancelling was made hard: they tried and could not, or could not reach us.
+_CANCEL_TROUBLE = re.compile(
+    r"\b(?:trying|tried|try) to cancel\b|\b(?:can.?t|cannot|couldn.?t|unable to|won.?t let me) "
+    r"(?:find|cancel|get through|reach)|\b(?:phone lines?|on hold|no (?:reply|response|answer)|"
+    r"run ?around|still (?:charging|billing|not cancell?ed))\b",
+    re.I,
+)
 _ITEMS_MISSING = re.compile(
     r"\b(?:things|items|contents|stuff|belongings|some items)\b[^.!?\n]{0,30}\b(?:missing|stolen|gone)\b"
     r"|\b(?:missing|stolen) (?:items|things|belongings)\b",
@@ -205,6 +212,9 @@ def playbook_vars(
         "wants_cancel": cues.cancel and situation.actor != "company",
         "company_acted": situation.actor == "company",
         "asked_to_cancel": bool(_ASKED_CANCEL.search(email.body)) and situation.actor == "customer",
+        "cancel_trouble": bool(email.quoted)
+        or bool(_CANCEL_TROUBLE.search(email.body))
+        or bool(_CONTACTED.search(email.body)),
         "items_missing": bool(_ITEMS_MISSING.search(email.body)),
         "refund_pending": bool(_REFUND_PENDING.search(email.body)),
         "no_date": bool(_NO_DATE.search(email.body)),
