@@ -152,7 +152,10 @@ def cli(inputs: list[bytes]) -> None:
                 timeout=120,
             )
             if run.returncode not in (0, 1, 2) or b"Traceback" in run.stderr:
-                bad[f"{verb}: exit {run.returncode}"] += 1
+                key = f"{verb}: exit {run.returncode}"
+                bad[key] += 1
+                last = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+                print(f"  {key} on {data[:120]!r}: {last}")
     print(
         f"through the CLI on stdin: {len(inputs)} inputs x 2 commands, "
         f"{sum(bad.values())} ended in a traceback or an unexpected exit code"
