@@ -141,6 +141,17 @@ def _mbox(path: Path) -> Iterator[Item]:
 # Writing ---------------------------------------------------------------------------------------
 
 
+def _write_private(path: Path, data: bytes, mode: int) -> None:
+    """`data` written to `path` (appended or replacing, by `mode`) and synced; a file of customer
+    data, readable by this user only from its first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class Output:
     """Append-only JSONL: whole lines, flushed one by one, resumable. A file damaged by a crash
     or an editor is resumed from what it holds whole: a cut-off last line and any line that is
@@ -173,16 +184,10 @@ class Output:
             self.done.add(result.id)
         if not bad:
             return
-        fd = os.open(self.corrupt_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, b"".join(bad))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _write_private(self.corrupt_path, b"".join(bad), os.O_APPEND)
         # The good lines go back in place only once the bad ones are safe beside them.
         temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_bytes(b"".join(good))
-        os.chmod(temporary, 0o600)
+        _write_private(temporary, b"".join(good), os.O_TRUNC)
         os.replace(temporary, self.path)
         self.set_aside = len(bad)
 

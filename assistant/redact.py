@@ -29,6 +29,7 @@ _AT_MARK = re.compile(
 )
 _LOCAL_BEFORE = re.compile(rf"\b[\w+-]+(?:(?:\.|{_SPELT_DOT})[\w+-]+){{0,4}}\Z", re.I)
 _DOMAIN_AFTER = re.compile(rf"[\w-]+(?:{_ANY_DOT}[\w-]+){{0,3}}{_ANY_DOT}{_TLD}\b", re.I)
+_SPELT_DOT_RE = re.compile(_SPELT_DOT, re.I)
 _MAIL_HOST = re.compile(
     r"(?:gmail|googlemail|yahoo|hotmail|outlook|icloud|aol|protonmail|proton|gmx|live|msn)\b", re.I
 )
@@ -41,7 +42,7 @@ def _spelt_emails(text: str) -> Iterator[tuple[int, int]]:
         if local is None or domain is None:
             continue
         if at.group("word") and not (
-            re.search(_SPELT_DOT, domain.group(0), re.I)
+            _SPELT_DOT_RE.search(domain.group(0))
             or _MAIL_HOST.match(domain.group(0))
             or re.search(r"[._]", local.group(0))
         ):

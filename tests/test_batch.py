@@ -121,6 +121,8 @@ def test_a_damaged_output_is_reported_resumed_and_nothing_is_lost(
     assert len(rows) == 14 and [row["id"] for row in rows].count(first.id) == 1
     corrupt = out.with_name("out.jsonl.corrupt").read_bytes()
     assert damage in corrupt and b'"repl' in corrupt  # set aside, not thrown away
+    for kept in (out, out.with_name("out.jsonl.corrupt")):
+        assert kept.stat().st_mode & 0o077 == 0  # customer data: this user's only
 
 
 KILLABLE = """

@@ -164,6 +164,7 @@ def playbook_vars(
     """Everything a playbook or reply part may use; shared with the LLM prompts."""
     situation = classification.situation
     cues = body_cues(email.body)
+    whole = "\n".join(filter(None, [email.subject, email.body]))
     business = settings.business
     policy = settings.policy
     product = situation.product
@@ -202,11 +203,8 @@ def playbook_vars(
             for s in classification.escalation_signals
             if any(c.label == s.value and not c.text.startswith("(") for c in classification.cues)
         ],
-        "contacted_before": bool(email.quoted)
-        or bool(_CONTACTED.search("\n".join(filter(None, [email.subject, email.body])))),
-        "happened_before": bool(
-            _HAPPENED_BEFORE.search("\n".join(filter(None, [email.subject, email.body])))
-        ),
+        "contacted_before": bool(email.quoted) or bool(_CONTACTED.search(whole)),
+        "happened_before": bool(_HAPPENED_BEFORE.search(whole)),
         "sentiment": classification.sentiment,
         "wants_refund": classification.desired_outcome == "a refund",
         "wants_cancel": cues.cancel and situation.actor != "company",
@@ -248,12 +246,11 @@ def reply_template(prompts: Prompts, classification: Classification, settings: S
     if situation.kind != "complaint":
         return f"offline/kinds/{situation.kind}.txt.j2"
     if situation.bereavement and classification.category in _PAPERWORK:
-        business = settings.company.business
-        return prompts.first(f"offline/{business}/bereavement.txt.j2", "offline/bereavement.txt.j2")
-    category = "other" if situation.uncertain else classification.category.value
-    return prompts.first(
-        f"offline/{settings.company.business}/{category}.txt.j2", f"offline/{category}.txt.j2"
-    )
+        part = "bereavement"
+    else:
+        part = "other" if situation.uncertain else classification.category.value
+    business = settings.company.business
+    return prompts.first(f"offline/{business}/{part}.txt.j2", f"offline/{part}.txt.j2")
 
 
 def meta_goal(

@@ -73,6 +73,7 @@ class KnowledgeBase:
         self.documents = documents
         self._stemmer = Stemmer.Stemmer("english")
         self._retriever: bm25s.BM25 | None = None
+        self._words: list[set[str]] = []
         if documents:
             corpus = [f"{d.title}\n{' '.join(d.tags)}\n{d.body}" for d in documents]
             tokens = bm25s.tokenize(
@@ -81,10 +82,9 @@ class KnowledgeBase:
             self._retriever = bm25s.BM25()
             self._retriever.index(tokens, show_progress=False)
             self._words = [set(self.terms(text)) for text in corpus]
-        self._df = Counter(word for words in getattr(self, "_words", []) for word in words)
-
-    def words_of(self, document: Document) -> set[str]:
-        return self._words[self.documents.index(document)]
+        # What each document is about: the words of its title and tags.
+        self._topics = [set(self.terms(f"{d.title} {' '.join(d.tags)}")) for d in documents]
+        self._df = Counter(word for words in self._words for word in words)
 
     def answers(self, document: Document, question: str) -> bool:
         """Whether `document` answers `question`: it holds at least half of the question's
@@ -92,12 +92,14 @@ class KnowledgeBase:
         that not every document shares). "Can I change the card my flight is booked on?" shares
         "card", "flight" and "booked" with a refunds article, but names nothing it is about
         beyond the words every airline article holds."""
-        words = set(self.terms(question))
-        if not words or len(words & self.words_of(document)) < (len(words) + 1) // 2:
+        return self._answers(document, set(self.terms(question)))
+
+    def _answers(self, document: Document, words: set[str]) -> bool:
+        index = self.documents.index(document)
+        if not words or len(words & self._words[index]) < (len(words) + 1) // 2:
             return False
-        topic = set(self.terms(f"{document.title} {' '.join(document.tags)}"))
         common = max(1.0, len(self.documents) / 2)  # in a folder of one, its words are its own
-        return any(self._df[w] <= common for w in words & topic)
+        return any(self._df[w] <= common for w in words & self._topics[index])
 
     def terms(self, text: str) -> list[str]:
         """The stemmed words BM25 sees in `text`, stopwords left out."""
@@ -246,12 +248,13 @@ def retrieve(kb: KnowledgeBase | None, text: str, questions: list[str], category
     articles = kb.search(text, k=len(kb.documents), kinds={"article", "policy"})
     answers = []
     for question in questions:
+        words = set(kb.terms(question))
         fits = [
             m.document
             for m in articles
-            if kb.answers(m.document, question) and _in_scope(m.document, category)
+            if kb._answers(m.document, words) and _in_scope(m.document, category)
         ]
-        if not kb.terms(question):
+        if not words:
             # "What do I do?": the article for this category, else the one the complaint fits best.
             tagged = [m.document for m in articles if category in m.document.tags]
             fits = tagged or [m.document for m in articles[:1]]
