@@ -3,13 +3,19 @@
 From each pattern we derive sets of literal strings, one of which every match must contain. The
 classifier's cues and the linter's rules both use it: a text is searched once for every literal
 (one Aho-Corasick pass), and only the patterns whose literals occur run at all.
+
+Most patterns also begin with one of a few literals ("sorry", "we are not"). Those run only where
+one of them begins, so a long text costs one pass plus a short match per occurrence, rather than
+one scan of the whole text per pattern.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any
@@ -88,6 +94,96 @@ def _requirements(items: Sequence[tuple[Any, Any]]) -> list[Literals]:
     return candidates
 
 
+# A prefix is read up to this many characters; longer adds no selectivity, only more strings.
+_PREFIX_LENGTH = 8
+_MAX_PREFIXES = 200
+
+
+def prefixes(source: str) -> Literals | None:
+    """The lowered literals one of which every match of `source` begins with (a leading `\\b`
+    or lookaround aside), each at least two characters; None when the start is not that plain."""
+    try:
+        parsed = sre.parse(source)
+    except re.error:
+        return None
+    whole, cut = _prefix_of(list(parsed))
+    found = whole | cut
+    if not found or min(len(s) for s in found) < 2:
+        return None
+    return frozenset(found)
+
+
+# A read is two sets: strings that are the whole of what the expression matched (a longer prefix
+# may follow), and strings after which it is not known what comes (read no further).
+_Read = tuple[set[str], set[str]]
+
+
+def _prefix_of(items: Sequence[tuple[Any, Any]]) -> _Read:
+    whole: set[str] = {""}
+    cut: set[str] = set()
+    for op, av in items:
+        if not whole:
+            break
+        read = _prefix_item(op, av)
+        if read is None:
+            return set(), cut | whole
+        more_whole, more_cut = read
+        size = _PREFIX_LENGTH
+        next_whole = {(a + b)[:size] for a in whole for b in more_whole}
+        next_cut = cut | {(a + b)[:size] for a in whole for b in more_cut}
+        if len(next_whole) + len(next_cut) > _MAX_PREFIXES:
+            return set(), cut | whole  # what is read so far still begins every match
+        # Long enough: the rest adds no selectivity.
+        long = {w for w in next_whole if len(w) >= size}
+        whole = next_whole - long
+        cut = next_cut | long
+    return whole, cut
+
+
+def _prefix_item(op: Any, av: Any) -> _Read | None:
+    if op is C.LITERAL:
+        return {chr(av).lower()}, set()
+    if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+        return {""}, set()  # zero-width: nothing consumed
+    if op is C.IN:
+        chars: set[str] = set()
+        for kind, value in av:
+            if kind is C.LITERAL:
+                chars.add(chr(value).lower())
+            elif kind is C.RANGE and value[1] - value[0] < 10:
+                chars.update(chr(c).lower() for c in range(value[0], value[1] + 1))
+            else:
+                return None
+        return chars, set()
+    if op is C.SUBPATTERN:
+        return _prefix_of(list(av[-1]))
+    if op is C.ATOMIC_GROUP:
+        return _prefix_of(list(av))
+    if op is C.BRANCH:
+        whole: set[str] = set()
+        cut: set[str] = set()
+        for branch in av[1]:
+            more_whole, more_cut = _prefix_of(list(branch))
+            whole |= more_whole
+            cut |= more_cut
+        return whole, cut
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+        low, high, sub = av
+        whole, cut = _prefix_of(list(sub))
+        if high == 1:  # optional, or exactly once
+            return (whole | {""}, cut) if low == 0 else (whole, cut)
+        if low >= 1:
+            return set(), whole | cut  # at least once: begins as one repetition does
+    return None
+
+
+@dataclass
+class Scan:
+    """Where each indexed literal begins in one text."""
+
+    starts: dict[str, list[int]] = field(default_factory=dict)
+
+
 class Prefilter:
     """Answers which patterns may match a text, from the literals the text contains.
 
@@ -99,8 +195,14 @@ class Prefilter:
         self.always: set[int] = set()
         self.by_literal: dict[str, list[int]] = {}  # a pattern's most selective requirement
         self._also: dict[int, list[Literals]] = {}
+        self._prefixes: dict[int, Literals] = {}
         self._automaton = ahocorasick.Automaton()
         for index, source in enumerate(sources):
+            first = prefixes(source)
+            if first is not None:
+                self._prefixes[index] = first
+                for literal in first:
+                    self._automaton.add_word(literal, literal)
             sets = required_sets(source)[:3]
             if not sets:
                 self.always.add(index)
@@ -114,14 +216,31 @@ class Prefilter:
         if len(self._automaton):
             self._automaton.make_automaton()
 
-    def present(self, lowered: str) -> set[str]:
-        """Every indexed literal that occurs in the text."""
-        if not len(self._automaton):
-            return set()
-        return {literal for _end, literal in self._automaton.iter(lowered)}
+    def scan(self, lowered: str) -> Scan:
+        """Where every indexed literal begins in the text."""
+        found = Scan()
+        if len(self._automaton):
+            starts = found.starts
+            for end, literal in self._automaton.iter(lowered):
+                where = starts.get(literal)
+                if where is None:
+                    where = starts[literal] = []
+                where.append(end - len(literal) + 1)
+        return found
 
-    def candidates(self, lowered: str) -> list[int]:
-        present = self.present(lowered)
+    def starts(self, index: int, scan: Scan) -> list[int] | None:
+        """Where a match of pattern `index` may begin, in order; None when its start is not a
+        plain literal, so it must be searched for everywhere."""
+        first = self._prefixes.get(index)
+        if first is None:
+            return None
+        found = [scan.starts[w] for w in first if w in scan.starts]
+        if len(found) == 1:
+            return found[0]
+        return sorted({i for where in found for i in where})
+
+    def candidates(self, lowered: str, scan: Scan | None = None) -> list[int]:
+        present = set((scan or self.scan(lowered)).starts)
         chosen = set(self.always)
         for literal in present:
             chosen.update(self.by_literal.get(literal, ()))
@@ -180,10 +299,11 @@ class WordRegex:
     exactly the matches the original would (a rejected start is retried one character later).
     """
 
-    __slots__ = ("_check", "pattern", "regex")
+    __slots__ = ("_check", "anchored", "pattern", "regex")
 
     def __init__(self, source: str) -> None:
         self.pattern = source
+        self.anchored = re.compile(source)  # tried only where a match may begin: `\\b` kept
         stripped = source[2:] if source.startswith("\\b") else None
         if stripped is not None and _starts_with_word_chars(stripped):
             self.regex = re.compile(stripped)
@@ -213,6 +333,20 @@ class WordRegex:
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         return next(self.finditer(text, pos, endpos), None)
+
+
+def matches_at(regex: re.Pattern[str], text: str, starts: Iterable[int]) -> Iterator[re.Match[str]]:
+    """What `regex.finditer(text)` finds, given every place (in order) a match may begin: each
+    is tried once, so the work follows those places, not the length of the text."""
+    match = regex.match
+    after = 0
+    for start in starts:
+        if start < after:
+            continue
+        m = match(text, start)
+        if m is not None:
+            yield m
+            after = m.end() if m.end() > start else start + 1
 
 
 def _starts_with_word_chars(source: str) -> bool:
@@ -363,26 +497,103 @@ def _spelt(m: re.Match[str]) -> str:
     return f"{m['who']} {_TAILS[m['tail'].lower()]}"
 
 
-def spelt_out(text: str) -> tuple[str, list[int]] | None:
-    """`text` with its contractions spelt out ("aren't" as "are not"), and where each character
-    of the result stood in `text` (one entry more, for the end); None when it has none."""
+class OffsetMap:
+    """Where each character of a rewritten text stood in the original, kept as stretches (copied
+    ones count up, replacements point at one place) so a long text costs a few entries per edit,
+    not one per character."""
+
+    __slots__ = ("_counts", "_new", "_orig", "length")
+
+    def __init__(self) -> None:
+        self._new: list[int] = []
+        self._orig: list[int] = []
+        self._counts: list[bool] = []
+        self.length = 0
+
+    def copied(self, orig: int, n: int) -> None:
+        """The next `n` characters are the original's from `orig` on."""
+        self._add(orig, n, True)
+
+    def pointing(self, orig: int, n: int) -> None:
+        """The next `n` characters all stand for the original's character at `orig`."""
+        self._add(orig, n, False)
+
+    def _add(self, orig: int, n: int, counts: bool) -> None:
+        if n > 0:
+            self._new.append(self.length)
+            self._orig.append(orig)
+            self._counts.append(counts)
+            self.length += n
+
+    def __getitem__(self, index: int) -> int:
+        k = bisect.bisect_right(self._new, index) - 1
+        return self._orig[k] + (index - self._new[k] if self._counts[k] else 0)
+
+
+class _Through:
+    """An offset map read through another: rewritten twice, back to the first original."""
+
+    __slots__ = ("inner", "outer")
+
+    def __init__(self, outer: OffsetMap, inner: OffsetMap) -> None:
+        self.outer, self.inner = outer, inner
+
+    def __getitem__(self, index: int) -> int:
+        return self.inner[self.outer[index]]
+
+
+Offsets = OffsetMap | _Through
+
+
+def _before_apostrophes(text: str) -> Iterator[int]:
+    """Where the word before each apostrophe begins: the only places a contraction can."""
+    q = text.find("'")
+    while q != -1:
+        k = q
+        while k and (text[k - 1].isalnum() or text[k - 1] == "_"):
+            k -= 1  # never back past the previous apostrophe, so linear over the text
+        yield k
+        q = text.find("'", q + 1)
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?\n]")
+
+
+def spelt_out(text: str) -> tuple[str, Offsets] | None:
+    """The sentences of `text` that hold a contraction, with their contractions spelt out
+    ("aren't" as "are not"), one to a line; and where each character of the result stood in
+    `text` (one entry more, for the end). None when there are none. Rules never match across a
+    sentence end, so the other sentences would only repeat what the text as written finds."""
     if "'" not in text:
         return None
-    parts: list[str] = []
-    where: list[int] = []
-    last = 0
-    for m in _CONTRACTION.finditer(text):
-        parts.append(text[last : m.start()])
-        where.extend(range(last, m.start()))
-        spelt = _spelt(m)
-        parts.append(spelt)
-        # A match maps to its own start; its last character to its end, so spans close right.
-        where.extend([m.start()] * (len(spelt) - 1) + [m.end() - 1])
-        last = m.end()
-    if not parts:
+    found = list(matches_at(_CONTRACTION, text, _before_apostrophes(text)))
+    if not found:
         return None
-    parts.append(text[last:])
-    where.extend(range(last, len(text) + 1))
+    breaks = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
+    parts: list[str] = []
+    where = OffsetMap()
+    k = 0
+    while k < len(found):
+        # The sentence around this contraction: from after the last break to its own break.
+        i = bisect.bisect_left(breaks, found[k].start())
+        begin = breaks[i - 1] + 1 if i else 0
+        end = breaks[i] + 1 if i < len(breaks) else len(text)
+        last = begin
+        while k < len(found) and found[k].start() < end:
+            m = found[k]
+            parts.append(text[last : m.start()])
+            where.copied(last, m.start() - last)
+            spelt = _spelt(m)
+            parts.append(spelt)
+            # A match maps to its own start; its last character to its end, so spans close right.
+            where.pointing(m.start(), len(spelt) - 1)
+            where.pointing(m.end() - 1, 1)
+            last = m.end()
+            k += 1
+        parts.append(text[last:end] + "\n")
+        where.copied(last, end - last)
+        where.pointing(end, 1)
+    where.pointing(len(text), 1)
     return "".join(parts), where
 
 
@@ -398,6 +609,7 @@ _DEFANGED = re.compile(
     r"\s?(?:\[at\]|\(at\)|\{at\})\s?|\[:\]|\[://\]",
     re.I,
 )
+_DEFANG_MARK = re.compile(r"hxxp|[\[({]|dot", re.I)
 _REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
 
 
@@ -408,44 +620,44 @@ def _refanged(found: str) -> str:
     return _REFANG.get(key, ".")  # every other spelling is a dot
 
 
-def unmasked(text: str) -> tuple[str, list[int]] | None:
+def unmasked(text: str) -> tuple[str, Offsets] | None:
     """`text` as a gate rule must read it: NFKC-normalised (fullwidth "５ｋ" as "5k"), invisible
     and direction-control characters removed, and defanged spellings ("hxxp", "[.]", "(dot)")
     read as what they mean; with where each character of the result stood in `text` (one entry
     more, for the end). None when nothing changes."""
     parts: list[str] = []
-    where: list[int] = []
+    where = OffsetMap()
     last = 0
     # ASCII passes through as it is; only the runs of other characters are looked at one by one.
     for run in _NON_ASCII.finditer(text):
         parts.append(text[last : run.start()])
-        where.extend(range(last, run.start()))
+        where.copied(last, run.start() - last)
         for i in range(run.start(), run.end()):
             ch = text[i]
             if ch in _INVISIBLE:
                 continue
             normal = unicodedata.normalize("NFKC", ch)
             parts.append(normal)
-            where.extend([i] * len(normal))
+            where.pointing(i, len(normal))
         last = run.end()
     parts.append(text[last:])
-    where.extend(range(last, len(text)))
+    where.copied(last, len(text) + 1 - last)
     joined = "".join(parts)
-    if _DEFANGED.search(joined):
-        out: list[str] = []
-        moved: list[int] = []
-        last = 0
-        for m in _DEFANGED.finditer(joined):
-            out.append(joined[last : m.start()])
-            moved.extend(where[last : m.start()])
-            plain = _refanged(m.group(0))
-            out.append(plain)
-            moved.extend([where[m.start()]] * len(plain))
-            last = m.end()
-        out.append(joined[last:])
-        moved.extend(where[last:])
-        joined, where = "".join(out), moved
-    if joined == text:
-        return None
-    where.append(len(text))
-    return joined, where
+    # A defanged spelling holds one of a few marks; it is tried only there (or a space before).
+    marks = (m.start() for m in _DEFANG_MARK.finditer(joined))
+    defanged = list(matches_at(_DEFANGED, joined, (s for p in marks for s in (p - 1, p) if s >= 0)))
+    if not defanged:
+        return None if joined == text else (joined, where)
+    out: list[str] = []
+    moved = OffsetMap()
+    last = 0
+    for m in defanged:
+        out.append(joined[last : m.start()])
+        moved.copied(last, m.start() - last)
+        plain = _refanged(m.group(0))
+        out.append(plain)
+        moved.pointing(m.start(), len(plain))
+        last = m.end()
+    out.append(joined[last:])
+    moved.copied(last, len(joined) + 1 - last)
+    return "".join(out), _Through(moved, where)

@@ -8,8 +8,16 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.intake.facts import MONEY, money_in
 from assistant.lint.rules import compiled_rules
-from assistant.textmatch import Prefilter, WordRegex, caseless_safe, required_sets
+from assistant.textmatch import (
+    Prefilter,
+    WordRegex,
+    caseless_safe,
+    matches_at,
+    prefixes,
+    required_sets,
+)
 
 PATTERNS = [p for c in compiled_rules() if c.rule.kind != "structure" for p in c.patterns]
 SOURCES = [p.source for p in PATTERNS]
@@ -66,3 +74,100 @@ def test_word_regex_finds_the_same_spans_as_the_plain_pattern(text: str) -> None
 def test_caseless_safe_refuses_patterns_with_capitals() -> None:
     assert caseless_safe(r"\bour records show\b")
     assert not caseless_safe(r"\bSORRY\b") and not caseless_safe(r"[A-Z]{3,}")
+
+
+def _anchored_spans(text: str) -> dict[int, list[tuple[int, int]]]:
+    """Each pattern's spans when it is tried only where the prefilter says a match may begin."""
+    lowered = text.lower()
+    scan = PREFILTER.scan(lowered)
+    found = {}
+    for i, pattern in enumerate(PATTERNS):
+        starts = PREFILTER.starts(i, scan)
+        found[i] = [] if starts == [] else list(pattern.spans(text, lowered, starts))
+    return found
+
+
+def test_every_match_begins_with_one_of_its_patterns_prefixes() -> None:
+    derived = 0
+    for source in SOURCES:
+        first = prefixes(source)
+        if first is None:
+            continue
+        derived += 1
+        for example in EXAMPLES:
+            for m in re.finditer(source, example, re.IGNORECASE):
+                assert any(m[0].lower().startswith(p) for p in first), (source, m[0])
+    assert derived > len(SOURCES) * 0.8  # most patterns run only where they can begin
+
+
+def test_prefixes_read_through_optional_words_and_alternatives() -> None:
+    assert prefixes(r"\b(?:as )?a one[- ]?time\b") == {
+        "as a one",
+        "a one-ti",
+        "a one ti",
+        "a onetim",
+    }
+    assert prefixes(r"\b(?:sorry|regret)\b[^.]*but") == {"sorry", "regret"}
+    assert prefixes(r"[!?]{2,}") is None  # no literal of two characters begins every match
+    assert prefixes(r"\b\w+ly sorry") is None
+
+
+def test_tried_where_they_may_begin_patterns_find_what_a_full_search_finds() -> None:
+    lowered_examples = [e for e in EXAMPLES]
+    # One long text (sentences of every rule side by side, in two cases) and each example alone.
+    long = "\n".join(lowered_examples) + " " + " ".join(e.upper() for e in lowered_examples)
+    for text in [long, *EXAMPLES]:
+        lowered = text.lower()
+        anchored = _anchored_spans(text)
+        for i, pattern in enumerate(PATTERNS):
+            assert anchored[i] == list(pattern.spans(text, lowered)), (pattern.source, text[:80])
+
+
+@settings(max_examples=80, deadline=None)
+@given(texts)
+def test_anchored_patterns_agree_with_a_full_search_on_any_mix_of_words(text: str) -> None:
+    lowered = text.lower()
+    anchored = _anchored_spans(text)
+    for i, pattern in enumerate(PATTERNS):
+        assert anchored[i] == list(pattern.spans(text, lowered)), pattern.source
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "$",
+                "£",
+                "€",
+                "USD",
+                "usd ",
+                "NZ$",
+                " ",
+                "5",
+                "1,250.00",
+                "2 500",
+                "k",
+                "dollars",
+                "thousand",
+                ".",
+                ",",
+                "7",
+                "a",
+                "paid",
+                "\n",
+                "¥",
+                "12.5",
+                "CHF",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_money_is_found_where_a_full_search_finds_it(text: str) -> None:
+    assert [m.span() for m in money_in(text)] == [m.span() for m in MONEY.finditer(text)]
+
+
+def test_matches_at_tries_each_place_once_and_never_overlaps() -> None:
+    regex = re.compile(r"ab+")
+    assert [m.span() for m in matches_at(regex, "abbab", [0, 1, 3])] == [(0, 3), (3, 5)]
+    assert [m.span() for m in matches_at(regex, "abbab", [3])] == [(3, 5)]

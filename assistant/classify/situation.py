@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..intake.facts import MONEY, NOT_A_PRODUCT, ORDER, PRODUCT_NOUNS, amounts_in, money_value
+from ..intake.facts import NOT_A_PRODUCT, ORDER, PRODUCT_NOUNS, amounts_in, money_in, money_value
 from ..models import About, Category, Classification, Email, Signal, Situation
 
 _I = re.IGNORECASE
@@ -455,7 +455,7 @@ def _amount(body: str) -> str | None:
     only one is; among several, the only one in a sentence about the dispute; else none (naming
     the wrong one is worse than naming none)."""
     paid = amounts_in(body)
-    named = [m for m in MONEY.finditer(body) if money_value(m) in paid]
+    named = [m for m in money_in(body) if money_value(m) in paid]
     if len({money_value(m) for m in named}) == 1:
         return named[0].group(0)
     for sentence in _SENTENCES.finditer(body):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import RuleFileError
 from ..models import FindingCategory, Severity
-from ..textmatch import WordRegex, caseless_safe, spelling_variants
+from ..textmatch import WordRegex, caseless_safe, matches_at, spelling_variants
 from .structure import CHECKS
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -129,25 +129,44 @@ class CompiledPattern:
             WordRegex(source) if not rule.case_sensitive and caseless_safe(source) else None
         )
 
-    def spans(self, normal: str, lowered: str | None) -> Iterator[tuple[int, int]]:
-        """Where this expression matches. `lowered` is None when lowering changed the length."""
+    def spans(
+        self, normal: str, lowered: str | None, starts: list[int] | None = None
+    ) -> Iterator[tuple[int, int]]:
+        """Where this expression matches. `lowered` is None when lowering changed the length;
+        `starts`, when known, is every place a match may begin."""
         if self._requires is not None and not self._requires.search(normal):
             return
         if self.second is not None:
-            yield from self._conditional(normal, lowered)
+            yield from self._conditional(normal, lowered, starts)
             return
+        matches: Iterable[re.Match[str]]
         if self.lowered is not None and lowered is not None:
-            matches: Iterable[re.Match[str]] = self.lowered.finditer(lowered)
+            matches = (
+                self.lowered.finditer(lowered)
+                if starts is None
+                else matches_at(self.lowered.anchored, lowered, starts)
+            )
         else:
-            matches = self.regex.finditer(normal)
+            matches = (
+                self.regex.finditer(normal)
+                if starts is None
+                else matches_at(self.regex, normal, starts)
+            )
         for m in matches:
             yield m.span()
 
-    def _conditional(self, normal: str, lowered: str | None) -> Iterator[tuple[int, int]]:
+    def _conditional(
+        self, normal: str, lowered: str | None, starts: list[int] | None
+    ) -> Iterator[tuple[int, int]]:
         assert self.second is not None and self.lowered is not None
         subject = lowered if lowered is not None else normal.lower()
         breaks: list[int] | None = None
-        for first in self.lowered.finditer(subject):
+        firsts = (
+            self.lowered.finditer(subject)
+            if starts is None or lowered is None
+            else matches_at(self.lowered.anchored, subject, starts)
+        )
+        for first in firsts:
             if breaks is None:  # found once per text, so many hits in one long sentence stay linear
                 breaks = [m.start() for m in _BREAK.finditer(subject)]
             begin, finish = sentence_bounds(breaks, len(subject), first.start(), first.end())

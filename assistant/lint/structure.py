@@ -17,11 +17,11 @@ import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 from ..business import Business, business
 from ..classify.situation import asks_for_remedy
 from ..config import CompanyProfile, Policy
-from ..intake.facts import MONEY, money_value
+from ..intake.facts import money_in, money_value
 from ..models import Situation
 from ..prompts import prompts_dir
 from ..redact import PHONE, phone_digits
-from ..textmatch import WordRegex, required_sets
+from ..textmatch import WordRegex, matches_at, required_sets
 from .context import Context
 
 Span = tuple[int, int]
@@ -172,11 +172,15 @@ _TENS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "million": 1_000_000}
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, *_SCALES, "a", "and"])
-_WORD_MONEY = re.compile(
-    rf"\b(?P<words>(?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+(?:dollars|euros|pounds|quid|bucks|francs|yen)\b"
-    rf"|\b(?P<short>\d+(?:\.\d+)?)\s?(?:k|grand)\b",
+_CURRENCY_WORD = re.compile(r"\b(?:dollars|euros|pounds|quid|bucks|francs|yen)\b", re.I)
+_SPOKEN_MONEY = re.compile(
+    rf"\b(?P<words>(?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+{_CURRENCY_WORD.pattern[2:]}",
     re.I,
 )
+_SHORT_MONEY = re.compile(r"\b(?P<short>\d+(?:\.\d+)?)\s?(?:k|grand)\b", re.I)
+_DIGITS = re.compile(r"\d+")
+# How far before its currency word an amount in words may begin ("two hundred and fifty ...").
+_SPOKEN_REACH = 200
 
 
 def _spoken(words: str) -> float | None:
@@ -205,12 +209,21 @@ def _spoken(words: str) -> float | None:
 def _amounts(text: str) -> Iterator[tuple[Span, float]]:
     """Every amount of money in `text`: figures with a currency, words ("five thousand
     dollars") and shorthand ("5k", "2 grand")."""
-    for m in MONEY.finditer(text):
+    for m in money_in(text):
         yield m.span(), money_value(m)
-    for m in _WORD_MONEY.finditer(text):
-        value = float(m.group("short")) * 1000 if m.group("short") else _spoken(m.group("words"))
-        if value:
-            yield m.span(), value
+    # Each kind is looked for only where it can be: words just before a currency word,
+    # shorthand where a run of digits begins. A long text costs a pass, not a scan per position.
+    after = 0
+    for currency in _CURRENCY_WORD.finditer(text):
+        begin = max(after, currency.start() - _SPOKEN_REACH)
+        for m in _SPOKEN_MONEY.finditer(text, begin, currency.end()):
+            spoken = _spoken(m.group("words")) if m.end() == currency.end() else None
+            if spoken:
+                yield m.span(), spoken
+        after = currency.end()
+    digits = (m.start() for m in _DIGITS.finditer(text))
+    for m in matches_at(_SHORT_MONEY, text, digits):
+        yield m.span(), float(m.group("short")) * 1000
 
 
 def over_policy_promise(text: str, ctx: Context, known: Known) -> list[Span]:
