@@ -14,11 +14,11 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Protocol
 
 import ahocorasick  # type: ignore[import-not-found]  # ships no type stubs
 
@@ -542,59 +542,101 @@ class _Through:
         return self.inner[self.outer[index]]
 
 
-Offsets = OffsetMap | _Through
+class Offsets(Protocol):
+    """Where each character of a rewritten text stood in the original."""
 
-
-def _before_apostrophes(text: str) -> Iterator[int]:
-    """Where the word before each apostrophe begins: the only places a contraction can."""
-    q = text.find("'")
-    while q != -1:
-        k = q
-        while k and (text[k - 1].isalnum() or text[k - 1] == "_"):
-            k -= 1  # never back past the previous apostrophe, so linear over the text
-        yield k
-        q = text.find("'", q + 1)
-
-
-_SENTENCE_BREAK = re.compile(r"[.!?\n]")
+    def __getitem__(self, index: int, /) -> int: ...
 
 
 def spelt_out(text: str) -> tuple[str, Offsets] | None:
-    """The sentences of `text` that hold a contraction, with their contractions spelt out
-    ("aren't" as "are not"), one to a line; and where each character of the result stood in
-    `text` (one entry more, for the end). None when there are none. Rules never match across a
-    sentence end, so the other sentences would only repeat what the text as written finds."""
+    """`text` with its contractions spelt out ("aren't" as "are not"), and where each character
+    of the result stood in `text` (one entry more, for the end); None when it has none."""
     if "'" not in text:
         return None
-    found = list(matches_at(_CONTRACTION, text, _before_apostrophes(text)))
-    if not found:
-        return None
-    breaks = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
     parts: list[str] = []
     where = OffsetMap()
-    k = 0
-    while k < len(found):
-        # The sentence around this contraction: from after the last break to its own break.
-        i = bisect.bisect_left(breaks, found[k].start())
-        begin = breaks[i - 1] + 1 if i else 0
-        end = breaks[i] + 1 if i < len(breaks) else len(text)
-        last = begin
-        while k < len(found) and found[k].start() < end:
-            m = found[k]
-            parts.append(text[last : m.start()])
-            where.copied(last, m.start() - last)
-            spelt = _spelt(m)
-            parts.append(spelt)
-            # A match maps to its own start; its last character to its end, so spans close right.
-            where.pointing(m.start(), len(spelt) - 1)
-            where.pointing(m.end() - 1, 1)
-            last = m.end()
-            k += 1
-        parts.append(text[last:end] + "\n")
-        where.copied(last, end - last)
-        where.pointing(end, 1)
-    where.pointing(len(text), 1)
+    last = 0
+    for m in _CONTRACTION.finditer(text):
+        parts.append(text[last : m.start()])
+        where.copied(last, m.start() - last)
+        spelt = _spelt(m)
+        parts.append(spelt)
+        # A match maps to its own start; its last character to its end, so spans close right.
+        where.pointing(m.start(), len(spelt) - 1)
+        where.pointing(m.end() - 1, 1)
+        last = m.end()
+    if not parts:
+        return None
+    parts.append(text[last:])
+    where.copied(last, len(text) + 1 - last)
     return "".join(parts), where
+
+
+# Where a sentence ends for `by_sentence`: a dot inside "evil.example" or "£5.00" is no end.
+_SENTENCE_BREAK = re.compile(r"[!?\n]|\.(?=\s|$)")
+
+
+class _Pieces:
+    """Offsets for sentences rewritten one by one and set one to a line: each piece's own
+    offsets, shifted to where its sentence begins."""
+
+    __slots__ = ("_maps", "_starts")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._maps: list[tuple[int, Offsets]] = []
+
+    def add(self, at: int, begin: int, offsets: Offsets) -> None:
+        self._starts.append(at)
+        self._maps.append((begin, offsets))
+
+    def __getitem__(self, index: int) -> int:
+        k = bisect.bisect_right(self._starts, index) - 1
+        begin, offsets = self._maps[k]
+        return begin + offsets[index - self._starts[k]]
+
+
+def by_sentence(
+    text: str, rewrite: Callable[[str], tuple[str, Offsets] | None], marks: Iterable[int]
+) -> tuple[str, Offsets] | None:
+    """`rewrite` applied to each sentence of `text` that holds one of `marks` (positions, in
+    order, where it may change something), the sentences it changed one to a line; with where
+    each character of the result stood in `text`. None when it changed none. Rules never match
+    across a sentence end, so the unchanged sentences would only repeat what the text as written
+    finds, and a long text is rewritten only where it needs to be."""
+    breaks: list[int] | None = None
+    parts: list[str] = []
+    pieces = _Pieces()
+    length = 0
+    done = 0
+    for mark in marks:
+        if mark < done:
+            continue
+        if breaks is None:
+            breaks = [m.start() for m in _SENTENCE_BREAK.finditer(text)]
+        i = bisect.bisect_right(breaks, mark)
+        begin = breaks[i - 1] + 1 if i else 0
+        end = breaks[i] + 1 if i < len(breaks) else len(text)  # its closing mark included
+        done = end
+        rewritten = rewrite(text[begin:end])
+        if rewritten is None:
+            continue
+        sentence, offsets = rewritten
+        pieces.add(length, begin, offsets)
+        parts.append(sentence + "\n")
+        length += len(sentence) + 1  # the line break stands for the sentence's end
+    if not parts:
+        return None
+    pieces.add(length, len(text), _END)
+    return "".join(parts), pieces
+
+
+class _AtZero:
+    def __getitem__(self, index: int) -> int:
+        return 0
+
+
+_END = _AtZero()
 
 
 # What a model may be tricked into hiding a link, a number or an amount behind: invisible
@@ -609,7 +651,8 @@ _DEFANGED = re.compile(
     r"\s?(?:\[at\]|\(at\)|\{at\})\s?|\[:\]|\[://\]",
     re.I,
 )
-_DEFANG_MARK = re.compile(r"hxxp|[\[({]|dot", re.I)
+# Every defanged spelling holds one of these, and every look-alike character is outside ASCII.
+UNMASK_MARK = re.compile(r"hxxp|[\[({]|dot|[^\x00-\x7f]", re.I)
 _REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
 
 
@@ -643,15 +686,12 @@ def unmasked(text: str) -> tuple[str, Offsets] | None:
     parts.append(text[last:])
     where.copied(last, len(text) + 1 - last)
     joined = "".join(parts)
-    # A defanged spelling holds one of a few marks; it is tried only there (or a space before).
-    marks = (m.start() for m in _DEFANG_MARK.finditer(joined))
-    defanged = list(matches_at(_DEFANGED, joined, (s for p in marks for s in (p - 1, p) if s >= 0)))
-    if not defanged:
+    if not _DEFANGED.search(joined):
         return None if joined == text else (joined, where)
     out: list[str] = []
     moved = OffsetMap()
     last = 0
-    for m in defanged:
+    for m in _DEFANGED.finditer(joined):
         out.append(joined[last : m.start()])
         moved.copied(last, m.start() - last)
         plain = _refanged(m.group(0))

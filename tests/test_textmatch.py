@@ -13,10 +13,13 @@ from assistant.lint.rules import compiled_rules
 from assistant.textmatch import (
     Prefilter,
     WordRegex,
+    by_sentence,
     caseless_safe,
     matches_at,
     prefixes,
     required_sets,
+    spelt_out,
+    unmasked,
 )
 
 PATTERNS = [p for c in compiled_rules() if c.rule.kind != "structure" for p in c.patterns]
@@ -171,3 +174,23 @@ def test_matches_at_tries_each_place_once_and_never_overlaps() -> None:
     regex = re.compile(r"ab+")
     assert [m.span() for m in matches_at(regex, "abbab", [0, 1, 3])] == [(0, 3), (3, 5)]
     assert [m.span() for m in matches_at(regex, "abbab", [3])] == [(3, 5)]
+
+
+def test_by_sentence_rewrites_only_the_sentences_it_changes_and_maps_them_back() -> None:
+    text = "We are fine. We aren't responsible! Write to evil.example now.\nIt's ok"
+    reading, where = by_sentence(text, spelt_out, [m.start() for m in re.finditer("'", text)])
+    assert reading == " We are not responsible!\nIt is ok\n"
+    at = reading.index("responsible")
+    assert text[where[at] : where[at + len("responsible") - 1] + 1] == "responsible"
+    assert where[reading.index("It")] == text.index("It's")
+    assert where[len(reading)] == len(text)  # the end maps to the end
+    assert by_sentence("Nothing to change here.", spelt_out, [3]) is None
+
+
+def test_by_sentence_keeps_a_dotted_address_in_one_piece() -> None:
+    text = "Thanks. Write to claims\u200b@evil.example today. Bye"
+    marks = [i for i, ch in enumerate(text) if ord(ch) > 127]
+    reading, where = by_sentence(text, unmasked, marks)
+    assert "claims@evil.example today." in reading
+    at = reading.index("evil")
+    assert text[where[at] :].startswith("evil.example")

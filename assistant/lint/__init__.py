@@ -4,6 +4,7 @@ condescending phrasing, missing ownership or next steps, and promises beyond pol
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
@@ -12,7 +13,7 @@ from ..classify import classify_offline
 from ..config import Settings
 from ..intake.facts import amounts_in
 from ..models import Email, Finding, LintReport, Severity, Situation, covered
-from ..textmatch import Offsets, Prefilter, spelt_out, unmasked
+from ..textmatch import UNMASK_MARK, Offsets, Prefilter, by_sentence, spelt_out, unmasked
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import Family as SemanticFamily
@@ -24,6 +25,7 @@ __all__ = ["Known", "Linter", "Rule", "builtin_rules", "strip_markers"]
 
 Layer = Literal["pattern", "structure", "semantic", "model", "llm"]
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_APOSTROPHE = re.compile("'")
 
 
 def _straight(text: str) -> str:
@@ -83,11 +85,11 @@ class Linter:
         readings: list[tuple[str, str | None, Offsets | None]] = [
             (normal, lowered if same_length else None, None)
         ]
-        spelt = spelt_out(normal)
+        spelt = by_sentence(normal, spelt_out, (m.start() for m in _APOSTROPHE.finditer(normal)))
         if spelt is not None:
             readings.append((spelt[0], spelt[0].lower(), spelt[1]))
         # Read through hidden and look-alike characters and defanged links too.
-        plain = unmasked(normal)
+        plain = by_sentence(normal, unmasked, (m.start() for m in UNMASK_MARK.finditer(normal)))
         if plain is not None:
             readings.append((plain[0], plain[0].lower(), plain[1]))
         prefilter = self._prefilter
