@@ -349,6 +349,15 @@ def matches_at(regex: re.Pattern[str], text: str, starts: Iterable[int]) -> Iter
             after = m.end() if m.end() > start else start + 1
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def digit_runs(text: str) -> list[int]:
+    """Where each run of digits in `text` begins: the only places an amount, a phone number or
+    a reference can begin its figures."""
+    return [m.start() for m in _DIGITS.finditer(text)]
+
+
 def _starts_with_word_chars(source: str) -> bool:
     """True when every possible first character of `source` is a word character, so a leading
     `\\b` means exactly 'the character before is not a word character'."""
@@ -652,7 +661,7 @@ _DEFANGED = re.compile(
     re.I,
 )
 # Every defanged spelling holds one of these, and every look-alike character is outside ASCII.
-UNMASK_MARK = re.compile(r"hxxp|[\[({]|dot|[^\x00-\x7f]", re.I)
+UNMASK_MARK = re.compile(r"[^\x00-\x7f]|[\[({]|hxxp|dot", re.I)
 _REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
 
 

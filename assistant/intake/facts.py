@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..models import Facts
-from ..textmatch import matches_at
+from ..textmatch import digit_runs, matches_at
 
 
 def _starting(first: str, pattern: str) -> re.Pattern[str]:
@@ -315,7 +315,6 @@ MONEY = re.compile(
     rf"francs|yen|rupees|kronor|kroner|{_CODES})\b|[£€¥₹])",
     re.I,
 )
-_DIGITS = re.compile(r"\d+")
 # An amount's first digit comes at most five characters after its start ("NZ$ 5", "USD  5").
 _LEAD = 5
 
@@ -324,9 +323,7 @@ def money_in(text: str) -> Iterator[re.Match[str]]:
     """Every amount of money in `text`, as `MONEY.finditer` finds them. Each has a run of digits
     that begins within a few characters of its start, so the pattern is tried only there: a
     long text costs one pass for digits, not a try of the whole pattern at every position."""
-    starts = {
-        s for m in _DIGITS.finditer(text) for s in range(max(0, m.start() - _LEAD), m.start() + 1)
-    }
+    starts = {s for d in digit_runs(text) for s in range(max(0, d - _LEAD), d + 1)}
     return matches_at(MONEY, text, sorted(starts))
 
 

@@ -89,7 +89,8 @@ class Linter:
         if spelt is not None:
             readings.append((spelt[0], spelt[0].lower(), spelt[1]))
         # Read through hidden and look-alike characters and defanged links too.
-        plain = by_sentence(normal, unmasked, (m.start() for m in UNMASK_MARK.finditer(normal)))
+        marks = UNMASK_MARK.finditer(lowered if same_length else normal)
+        plain = by_sentence(normal, unmasked, (m.start() for m in marks))
         if plain is not None:
             readings.append((plain[0], plain[0].lower(), plain[1]))
         prefilter = self._prefilter

@@ -6,6 +6,7 @@ with the other rules, so it is documented and tested the same way.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from ..intake.facts import money_in, money_value
 from ..models import Situation
 from ..prompts import prompts_dir
 from ..redact import PHONE, phone_digits
-from ..textmatch import WordRegex, matches_at, required_sets
+from ..textmatch import WordRegex, digit_runs, matches_at, required_sets
 from .context import Context
 
 Span = tuple[int, int]
@@ -178,7 +179,6 @@ _SPOKEN_MONEY = re.compile(
     re.I,
 )
 _SHORT_MONEY = re.compile(r"\b(?P<short>\d+(?:\.\d+)?)\s?(?:k|grand)\b", re.I)
-_DIGITS = re.compile(r"\d+")
 # How far before its currency word an amount in words may begin ("two hundred and fifty ...").
 _SPOKEN_REACH = 200
 
@@ -221,8 +221,7 @@ def _amounts(text: str) -> Iterator[tuple[Span, float]]:
             if spoken:
                 yield m.span(), spoken
         after = currency.end()
-    digits = (m.start() for m in _DIGITS.finditer(text))
-    for m in matches_at(_SHORT_MONEY, text, digits):
+    for m in matches_at(_SHORT_MONEY, text, digit_runs(text)):
         yield m.span(), float(m.group("short")) * 1000
 
 
@@ -286,6 +285,7 @@ def unlisted_link(text: str, ctx: Context, known: Known) -> list[Span]:
     return spans
 
 
+_PHONE_LEAD = re.compile(r"[+(]")
 _SPACED_DIGITS = re.compile(r"(?<![\w+])\d(?:[ .-]\d){6,14}(?![\w])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
@@ -310,9 +310,12 @@ def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
         return []
     allowed = re.sub(r"\D", "", known.company.phone or "")
     spans = []
+    # Tried only where a number can begin: a run of digits, a "+" or a "(".
+    runs = digit_runs(text)
+    starts = heapq.merge(runs, (m.start() for m in _PHONE_LEAD.finditer(text)))
     # "1 8 0 0 5 5 5 0 1 9 9": a number spelt out digit by digit is a number too.
-    spaced = [m for m in _SPACED_DIGITS.finditer(text) if len(m.group(0)) > 2 * 6]
-    for m in [*PHONE.finditer(text), *spaced]:
+    spaced = [m for m in matches_at(_SPACED_DIGITS, text, runs) if len(m.group(0)) > 2 * 6]
+    for m in [*matches_at(PHONE, text, starts), *spaced]:
         digits = phone_digits(m.group(0))
         if digits is None:
             continue
