@@ -138,3 +138,71 @@ def test_a_seat_given_away_is_the_company_acting() -> None:
 def test_a_size_named_is_not_a_complaint_about_the_fit() -> None:
     reply = assistant.draft("I ordered a coat in size M and received a red one in size L.").reply
     assert "wrong coat" in reply and "fit" not in reply
+
+
+# Ways of saying each signal that the cues must read (written here, not taken from any data set),
+# beside near misses that must not raise it.
+SIGNAL_PHRASES = [
+    (Signal.churn_threat, "Third late box in a row. Fix it or I'm cancelling and going elsewhere."),
+    (Signal.churn_threat, "Honestly, never ordering from this shop again after this."),
+    (Signal.churn_threat, "I'm seriously considering switching to a different broadband provider."),
+    (Signal.churn_threat, "At this rate I'll spend my money elsewhere."),
+    (Signal.churn_threat, "We won't be a customer any more if this is how it works."),
+    (Signal.public_review_threat, "The seat was broken and nobody cared. Don't fly with them."),
+    (Signal.public_review_threat, "I would not recommend your salon to anyone after today."),
+    (Signal.public_review_threat, "Anyone reading this: think twice before you book here."),
+    (Signal.public_review_threat, "I'll be leaving feedback about the driver on the app."),
+    (Signal.safety_issue, "The charger got too hot to touch and the plug has gone soft."),
+    (Signal.safety_issue, "There was a piece of glass in my salad from your Leeds branch."),
+    (Signal.safety_issue, "My daughter is coeliac and the 'gluten free' bread was ordinary bread."),
+    (
+        Signal.safety_issue,
+        "The new formula cleaner smells of bleach even though it says unscented.",
+    ),
+]
+NOT_SIGNALS = [
+    (Signal.churn_threat, "The drawer got so hot that I have stopped using the air fryer."),
+    (Signal.safety_issue, "We ordered the fire station set, not the space shuttle one."),
+    (Signal.safety_issue, "The candles melted in the heat of the van and set lopsided."),
+    (Signal.safety_issue, "My connecting flight is at risk because the plane is late."),
+    (Signal.safety_issue, "I left my prescription glasses in room 12."),
+]
+
+
+@pytest.mark.parametrize(("signal", "text"), SIGNAL_PHRASES)
+def test_signal_is_read_from_the_words(signal: Signal, text: str) -> None:
+    c = assistant.classify(text)
+    assert signal in c.escalation_signals
+    # A cue, not the model's guess, decided it: the agent sees the words.
+    assert any(cue.label == signal.value and not cue.text.startswith("(learned") for cue in c.cues)
+
+
+@pytest.mark.parametrize(("signal", "text"), NOT_SIGNALS)
+def test_near_miss_raises_no_signal_by_its_cues(signal: Signal, text: str) -> None:
+    c = assistant.classify(text)
+    assert not any(
+        cue.label == signal.value and not cue.text.startswith("(learned") for cue in c.cues
+    )
+
+
+@pytest.mark.parametrize("margin", [-0.05, 0.0, 0.05])
+def test_a_learned_signal_joins_only_at_the_threshold_training_chose(
+    monkeypatch: pytest.MonkeyPatch, margin: float
+) -> None:
+    from assistant.learned import complaint_model
+
+    model = complaint_model()
+    # Chosen by cross-validation with the cues, per signal, and recorded with the model.
+    assert set(model.joins_cues_at) == {s.value for s in Signal}
+    text = "Not impressed with the whole experience, to be honest."  # no signal cue fires
+    real = model.predict(text)
+    chances = {s: min(1.0, max(0.0, at + margin)) for s, at in model.joins_cues_at.items()}
+    monkeypatch.setattr(model, "predict", lambda _t: {**real, "signals": chances})
+    c = assistant.classify(text)
+    expected = set() if margin < 0 else set(Signal)
+    assert set(c.escalation_signals) == expected
+    assert all(
+        cue.text.startswith("(learned model")
+        for cue in c.cues
+        if cue.label in {s.value for s in Signal}
+    )

@@ -81,18 +81,14 @@ def _thresholds(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float, di
     error = 1.01
     for t in np.unique(np.round(scores, 3)):
         predicted = scores >= t
-        p, r, f, _ = precision_recall_fscore_support(
+        p, _, f, _ = precision_recall_fscore_support(
             truth, predicted, average="binary", zero_division=0
         )
         if f > best:
             best, warn = f, float(t)
         if p >= ERROR_PRECISION and predicted.sum() >= 5 and t < error:
             error = float(t)
-    predicted = scores >= warn
-    p, r, f, _ = precision_recall_fscore_support(
-        truth, predicted, average="binary", zero_division=0
-    )
-    return warn, max(error, warn), {"precision": float(p), "recall": float(r), "f1": float(f)}
+    return warn, max(error, warn), _figures(truth, scores >= warn)
 
 
 def rule_verdicts(replies: list[dict]) -> dict[str, np.ndarray]:
@@ -248,20 +244,52 @@ def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dic
         arrays[f"{head}_coef"], arrays[f"{head}_intercept"] = full, intercept
         meta[head] = {"classes": classes, "cv_macro_f1": float(macro)}
         print(f"classify {head:<10} cv macro-F1 {macro:.2f}")
+    cued = _rule_signals(complaints)
     for signal in Signal:
         y = np.array([int(signal.value in r["escalation_signals"]) for r in complaints])
         model = _model(2.0)
         oof = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
         warn, _, cv = _thresholds(oof, y)
+        # A complaint the cues already flag counts as flagged whatever the model says, so the
+        # model's threshold is the one that serves cues and model together best (as for tone).
+        by_cue = np.array([signal in found for found in cued])
+        joins, _, with_cues = _thresholds(np.where(by_cue, 1.0, oof), y)
         model.fit(x, y)
         arrays[f"{signal.value}_coef"] = model.coef_[0].astype(np.float32)
         arrays[f"{signal.value}_intercept"] = model.intercept_.astype(np.float32)
-        meta[signal.value] = {"threshold": warn, "positives": int(y.sum()), "cv": cv}
+        meta[signal.value] = {
+            "threshold": warn,
+            "joins_cues_at": joins,
+            "positives": int(y.sum()),
+            "cv": cv,
+            "cues": _figures(y, by_cue),
+            "cv_with_cues": with_cues,
+        }
         print(
-            f"classify {signal.value:<20} positives {int(y.sum()):>3}  cv P {cv['precision']:.2f} "
-            f"R {cv['recall']:.2f} F1 {cv['f1']:.2f}  threshold {warn:.3f}"
+            f"classify {signal.value:<20} positives {int(y.sum()):>3}  cues "
+            f"{_shown(meta[signal.value]['cues'])}  model (cv) {_shown(cv)}  both (cv) "
+            f"{_shown(with_cues)}  the model joins the cues at p >= {joins:.3f}"
         )
     return arrays, meta
+
+
+def _rule_signals(complaints: list[dict]) -> list[set[Signal]]:
+    """The escalation signals the hand cues alone give each complaint."""
+    from assistant.classify.offline import classify
+    from assistant.intake import parse
+
+    return [set(classify(parse(r["text"]), use_model=False).escalation_signals) for r in complaints]
+
+
+def _figures(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    p, r, f, _ = precision_recall_fscore_support(
+        truth, predicted, average="binary", zero_division=0
+    )
+    return {"precision": float(p), "recall": float(r), "f1": float(f)}
+
+
+def _shown(figures: dict[str, float]) -> str:
+    return f"P {figures['precision']:.2f} R {figures['recall']:.2f} F1 {figures['f1']:.2f}"
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 (assistant/learned), deterministic and explainable.
 
 The hand cues decide the category where they fire; where none fires, the model's category stands
-instead of `other` (docs/models.md says why the model does not overrule the cues). Hand cues for signals always count (a chargeback phrase is a chargeback
-threat), and the model's signals above an even chance join them. Either way the cues say which decided, and `confidence` is the
-learned model's probability for the category given."""
+instead of `other` (docs/models.md says why the model does not overrule the cues). Hand cues for
+signals always count (a chargeback phrase is a chargeback threat), and a learned signal joins them
+at the threshold training chose for the two together. Either way the cues say which decided, and
+`confidence` is the learned model's probability for the category given."""
 
 from __future__ import annotations
 
@@ -49,9 +50,6 @@ _NOT_SHOUTING = {
     "FAQ",
     "BBB",
 }
-# A learned signal joins the hand cues' only above an even chance: its cross-validated precision on
-# the training corpus is modest at lower thresholds (docs/models.md).
-_LEARNED_SIGNAL = 0.5
 _NO_MODEL: dict[str, dict[str, float]] = {"category": {}, "signals": {}}
 _NEGATIVE_SIGNALS = {Signal.chargeback_threat, Signal.legal_threat, Signal.public_review_threat}
 
@@ -168,6 +166,7 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
     model = complaint_model().predict(text.original) if use_model else _NO_MODEL
+    joins_at = complaint_model().joins_cues_at if use_model else {}
     if use_model and not scores:
         # No category cue fired: the model's reading stands instead of `other`.
         guess = Category(max(model["category"], key=model["category"].__getitem__))
@@ -182,7 +181,7 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
         if signal is Signal.repeat_contact and email.quoted:
             found_signal.append("(replying to an earlier thread)")
         chance = model["signals"].get(signal.value, 0.0)
-        if not found_signal and chance >= _LEARNED_SIGNAL:
+        if not found_signal and use_model and chance >= joins_at[signal.value]:
             found_signal.append(f"(learned model, {chance:.0%})")
         if found_signal:
             signals.append(signal)

@@ -80,6 +80,13 @@ class ComplaintModel:
             for head in ("category", "urgency", "sentiment")
         }
         self.signals = [s.value for s in Signal if s.value in meta]
+        # How sure the model must be for a signal the cues missed: chosen by cross-validation
+        # on the training corpus together with the cues, and never below an even chance (the
+        # rarer signals' best thresholds rest on a handful of complaints, and a guessed card
+        # dispute or lawsuit puts the wrong script in front of a customer).
+        self.joins_cues_at = {
+            s: max(0.5, float(meta[s].get("joins_cues_at", 0.5))) for s in self.signals
+        }
         self._signal_weights = np.stack([arrays[f"{s}_coef"] for s in self.signals], axis=1)
         self._signal_bias = np.concatenate([arrays[f"{s}_intercept"] for s in self.signals])
 
