@@ -169,20 +169,21 @@ NOT_SIGNALS = [
 ]
 
 
+def _by_cue(c: assistant.Classification, signal: Signal) -> bool:
+    """A cue, not the model's guess, raised `signal`: the agent sees the words."""
+    return any(cue.label == signal.value and not cue.text.startswith("(learned") for cue in c.cues)
+
+
 @pytest.mark.parametrize(("signal", "text"), SIGNAL_PHRASES)
 def test_signal_is_read_from_the_words(signal: Signal, text: str) -> None:
     c = assistant.classify(text)
     assert signal in c.escalation_signals
-    # A cue, not the model's guess, decided it: the agent sees the words.
-    assert any(cue.label == signal.value and not cue.text.startswith("(learned") for cue in c.cues)
+    assert _by_cue(c, signal)
 
 
 @pytest.mark.parametrize(("signal", "text"), NOT_SIGNALS)
 def test_near_miss_raises_no_signal_by_its_cues(signal: Signal, text: str) -> None:
-    c = assistant.classify(text)
-    assert not any(
-        cue.label == signal.value and not cue.text.startswith("(learned") for cue in c.cues
-    )
+    assert not _by_cue(assistant.classify(text), signal)
 
 
 @pytest.mark.parametrize("margin", [-0.05, 0.0, 0.05])

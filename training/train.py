@@ -164,17 +164,20 @@ def _complaint_text(row: dict) -> str:
     return row["text"]
 
 
-def _rule_categories(complaints: list[dict]) -> list[str | None]:
-    """The category the hand cues give each complaint, or None where no category cue fires."""
+def _cue_readings(complaints: list[dict]) -> tuple[list[str | None], list[set[Signal]]]:
+    """What the hand cues alone give each complaint: its category, or None where no category cue
+    fires, and its escalation signals."""
     from assistant.classify.offline import classify
     from assistant.intake import parse
 
-    found: list[str | None] = []
+    categories: list[str | None] = []
+    signals: list[set[Signal]] = []
     for row in complaints:
         c = classify(parse(row["text"]), use_model=False)
         decided = any(cue.label == c.category.value for cue in c.cues)
-        found.append(c.category.value if decided else None)
-    return found
+        categories.append(c.category.value if decided else None)
+        signals.append(set(c.escalation_signals))
+    return categories, signals
 
 
 def _choose_rules_or_model(
@@ -225,7 +228,7 @@ def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dic
         "urgency": (list(URGENCY), [r["urgency"] for r in complaints]),
         "sentiment": (list(SENTIMENT), [r["sentiment"] for r in complaints]),
     }
-    rules = _rule_categories(complaints)
+    rules, cued = _cue_readings(complaints)
     for head, (classes, values) in heads.items():
         y = np.array([classes.index(v) for v in values])
         model = _model(2.0)
@@ -244,7 +247,6 @@ def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dic
         arrays[f"{head}_coef"], arrays[f"{head}_intercept"] = full, intercept
         meta[head] = {"classes": classes, "cv_macro_f1": float(macro)}
         print(f"classify {head:<10} cv macro-F1 {macro:.2f}")
-    cued = _rule_signals(complaints)
     for signal in Signal:
         y = np.array([int(signal.value in r["escalation_signals"]) for r in complaints])
         model = _model(2.0)
@@ -271,14 +273,6 @@ def train_classifier(complaints: list[dict]) -> tuple[dict[str, np.ndarray], dic
             f"{_shown(with_cues)}  the model joins the cues at p >= {joins:.3f}"
         )
     return arrays, meta
-
-
-def _rule_signals(complaints: list[dict]) -> list[set[Signal]]:
-    """The escalation signals the hand cues alone give each complaint."""
-    from assistant.classify.offline import classify
-    from assistant.intake import parse
-
-    return [set(classify(parse(r["text"]), use_model=False).escalation_signals) for r in complaints]
 
 
 def _figures(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -9,6 +9,7 @@ at the threshold training chose for the two together. Either way the cues say wh
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterator
@@ -165,8 +166,9 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     category = best if scores.get(best, 0.0) >= lex.min_score else Category.other
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
-    model = complaint_model().predict(text.original) if use_model else _NO_MODEL
-    joins_at = complaint_model().joins_cues_at if use_model else {}
+    learned = complaint_model() if use_model else None
+    model = learned.predict(text.original) if learned else _NO_MODEL
+    joins_at = learned.joins_cues_at if learned else {}
     if use_model and not scores:
         # No category cue fired: the model's reading stands instead of `other`.
         guess = Category(max(model["category"], key=model["category"].__getitem__))
@@ -181,7 +183,7 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
         if signal is Signal.repeat_contact and email.quoted:
             found_signal.append("(replying to an earlier thread)")
         chance = model["signals"].get(signal.value, 0.0)
-        if not found_signal and use_model and chance >= joins_at[signal.value]:
+        if not found_signal and chance >= joins_at.get(signal.value, math.inf):
             found_signal.append(f"(learned model, {chance:.0%})")
         if found_signal:
             signals.append(signal)
