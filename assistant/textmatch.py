@@ -570,8 +570,15 @@ def spelt_out(text: str) -> tuple[str, Offsets] | None:
         where.copied(last, m.start() - last)
         spelt = _spelt(m)
         parts.append(spelt)
-        # A match maps to its own start; its last character to its end, so spans close right.
-        where.pointing(m.start(), len(spelt) - 1)
+        # The letters both spellings share ("we" of "we're", "are" of "aren't") map one to one,
+        # the rest to the apostrophe; the last character to the contraction's end, so a span
+        # that ends at either word closes where the text as written does.
+        found = m.group(0)
+        same = 0
+        while same < len(found) - 1 and same < len(spelt) - 1 and found[same] == spelt[same]:
+            same += 1
+        where.copied(m.start(), same)
+        where.pointing(m.start() + same, len(spelt) - 1 - same)
         where.pointing(m.end() - 1, 1)
         last = m.end()
     if not parts:

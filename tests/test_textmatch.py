@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -185,6 +186,26 @@ def test_by_sentence_rewrites_only_the_sentences_it_changes_and_maps_them_back()
     assert where[reading.index("It")] == text.index("It's")
     assert where[len(reading)] == len(text)  # the end maps to the end
     assert by_sentence("Nothing to change here.", spelt_out, [3]) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "written"),
+    [
+        ("So we're sorry.", "we", "we"),  # a span ending at the shared letters ends there
+        ("They aren't here.", "are not", "aren't"),
+        ("I can't say.", "can not", "can't"),
+        ("It won't last.", "will not", "won't"),
+        ("Sorry you've waited.", "you have", "you've"),
+    ],
+)
+def test_spelt_out_maps_each_word_back_to_what_was_written(
+    text: str, word: str, written: str
+) -> None:
+    reading, where = spelt_out(text)  # type: ignore[misc]
+    at = reading.index(word)
+    start, end = where[at], where[at + len(word) - 1] + 1
+    assert text[start:end] == written
+    assert where[len(reading)] == len(text)
 
 
 def test_by_sentence_keeps_a_dotted_address_in_one_piece() -> None:

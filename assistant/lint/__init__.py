@@ -4,7 +4,6 @@ condescending phrasing, missing ownership or next steps, and promises beyond pol
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal
@@ -25,7 +24,6 @@ __all__ = ["Known", "Linter", "Rule", "builtin_rules", "strip_markers"]
 
 Layer = Literal["pattern", "structure", "semantic", "model", "llm"]
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-_APOSTROPHE = re.compile("'")
 
 
 def _straight(text: str) -> str:
@@ -80,14 +78,17 @@ class Linter:
         ctx = Context(normal, lowered if same_length else None, exempt=exempt)
         found: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
-        # The text as written, then with its contractions spelt out ("aren't" as "are not"), so
-        # a rule's words match in either spelling; spans map back to the text as written.
-        readings: list[tuple[str, str | None, Offsets | None]] = [
-            (normal, lowered if same_length else None, None)
-        ]
-        spelt = by_sentence(normal, spelt_out, (m.start() for m in _APOSTROPHE.finditer(normal)))
-        if spelt is not None:
-            readings.append((spelt[0], spelt[0].lower(), spelt[1]))
+        # The text with its contractions spelt out ("aren't" as "are not"): every rule also
+        # matches its own contractions, so one reading serves both spellings; spans map back to
+        # the text as written.
+        readings: list[tuple[str, str | None, Offsets | None]] = []
+        spelt = spelt_out(normal)
+        if spelt is None:
+            readings.append((normal, lowered if same_length else None, None))
+        else:
+            spelt_lowered = spelt[0].lower()
+            same = len(spelt_lowered) == len(spelt[0])
+            readings.append((spelt[0], spelt_lowered if same else None, spelt[1]))
         # Read through hidden and look-alike characters and defanged links too.
         marks = UNMASK_MARK.finditer(lowered if same_length else normal)
         plain = by_sentence(normal, unmasked, (m.start() for m in marks))
