@@ -557,6 +557,19 @@ class Offsets(Protocol):
     def __getitem__(self, index: int, /) -> int: ...
 
 
+def _words_before_apostrophes(text: str) -> Iterator[int]:
+    """Where the word before each apostrophe begins: the only places a contraction can. A
+    search for the contraction pattern itself would try every word of the text."""
+    for m in _APOSTROPHE.finditer(text):
+        begin = m.start()
+        while begin and text[begin - 1].isalpha():
+            begin -= 1
+        yield begin
+
+
+_APOSTROPHE = re.compile("'")
+
+
 def spelt_out(text: str) -> tuple[str, Offsets] | None:
     """`text` with its contractions spelt out ("aren't" as "are not"), and where each character
     of the result stood in `text` (one entry more, for the end); None when it has none."""
@@ -565,7 +578,7 @@ def spelt_out(text: str) -> tuple[str, Offsets] | None:
     parts: list[str] = []
     where = OffsetMap()
     last = 0
-    for m in _CONTRACTION.finditer(text):
+    for m in matches_at(_CONTRACTION, text, _words_before_apostrophes(text)):
         parts.append(text[last : m.start()])
         where.copied(last, m.start() - last)
         spelt = _spelt(m)
@@ -668,7 +681,31 @@ _DEFANGED = re.compile(
     re.I,
 )
 # Every defanged spelling holds one of these, and every look-alike character is outside ASCII.
-UNMASK_MARK = re.compile(r"[^\x00-\x7f]|[\[({]|hxxp|dot", re.I)
+# Each is looked for on its own: a literal or one character class is a fast scan, while an
+# alternation of them is tried at every position.
+_OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f]")
+_BRACKET = re.compile(r"[\[({](?=[.:]|dot|at)")
+_DEFANG_WORD = re.compile(r"hxxp|dot")
+
+
+def unmask_marks(text: str) -> list[int]:
+    """Where `unmasked` may change something in `text`, in order: an invisible or look-alike
+    character, a bracketed dot or at, "hxxp" and "dot"."""
+    lowered = text.lower()
+    # Looked for in the lowered text (a caseless literal search is far slower), unless lowering
+    # moved the offsets; then with IGNORECASE on the text as it is.
+    flags = 0 if len(lowered) == len(text) else re.IGNORECASE
+    subject = lowered if not flags else text
+    marks = [
+        m.start()
+        for m in _OUTSIDE_ASCII.finditer(text)
+        if m.group() in _INVISIBLE or not unicodedata.is_normalized("NFKC", m.group())
+    ]
+    for found in (_BRACKET, _DEFANG_WORD):
+        marks.extend(m.start() for m in re.finditer(found.pattern, subject, flags))
+    return sorted(marks)
+
+
 _REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
 
 

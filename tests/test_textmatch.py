@@ -20,6 +20,7 @@ from assistant.textmatch import (
     prefixes,
     required_sets,
     spelt_out,
+    unmask_marks,
     unmasked,
 )
 
@@ -169,6 +170,50 @@ def test_anchored_patterns_agree_with_a_full_search_on_any_mix_of_words(text: st
 )
 def test_money_is_found_where_a_full_search_finds_it(text: str) -> None:
     assert [m.span() for m in money_in(text)] == [m.span() for m in MONEY.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["we", "We", "'", "re", "n't", "can", "t", "won", "it", "s", " ", "é", "5", "\n", "ll"]
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_contractions_are_found_where_a_full_search_finds_them(text: str) -> None:
+    from assistant.textmatch import _CONTRACTION, _words_before_apostrophes
+
+    found = [m.span() for m in matches_at(_CONTRACTION, text, _words_before_apostrophes(text))]
+    assert found == [m.span() for m in _CONTRACTION.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Visit evil[.]example now",
+        "Write to claims(at)evil.example",
+        "Go to hxxps://evil.example",
+        "evil dot example dot com",
+        "Pay\u200b here",
+        "Call ０１２３",
+        "Visit EVIL[DOT]EXAMPLE",
+        "İstanbul: visit evil[.]example",  # lowering changes the length here
+    ],
+)
+def test_every_masked_spelling_is_marked_where_unmasking_changes_it(text: str) -> None:
+    reading = unmasked(text)
+    assert reading is not None
+    marks = unmask_marks(text)
+    assert marks
+    # Every sentence unmasking changes holds a mark, so the linter rewrites it.
+    assert by_sentence(text, unmasked, marks) is not None
+
+
+def test_brackets_and_symbols_in_plain_text_are_not_marked() -> None:
+    assert unmask_marks("Refund (in full) of £20 [order 5] is done; a dotted line.") == [
+        len("Refund (in full) of £20 [order 5] is done; a ")
+    ]
 
 
 def test_matches_at_tries_each_place_once_and_never_overlaps() -> None:

@@ -12,7 +12,7 @@ from ..classify import classify_offline
 from ..config import Settings
 from ..intake.facts import amounts_in
 from ..models import Email, Finding, LintReport, Severity, Situation, covered
-from ..textmatch import UNMASK_MARK, Offsets, Prefilter, by_sentence, spelt_out, unmasked
+from ..textmatch import Offsets, Prefilter, by_sentence, spelt_out, unmask_marks, unmasked
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
 from .semantic import Family as SemanticFamily
@@ -90,8 +90,8 @@ class Linter:
             same = len(spelt_lowered) == len(spelt[0])
             readings.append((spelt[0], spelt_lowered if same else None, spelt[1]))
         # Read through hidden and look-alike characters and defanged links too.
-        marks = UNMASK_MARK.finditer(lowered if same_length else normal)
-        plain = by_sentence(normal, unmasked, (m.start() for m in marks))
+        marks = unmask_marks(normal)
+        plain = by_sentence(normal, unmasked, marks)
         if plain is not None:
             readings.append((plain[0], plain[0].lower(), plain[1]))
         prefilter = self._prefilter
