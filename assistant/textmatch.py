@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from re import _constants as C  # type: ignore[attr-defined]  # the stdlib's own parser
 from re import _parser as sre  # type: ignore[attr-defined]
 from typing import Any, Protocol
@@ -352,10 +353,12 @@ def matches_at(regex: re.Pattern[str], text: str, starts: Iterable[int]) -> Iter
 _DIGITS = re.compile(r"\d+")
 
 
-def digit_runs(text: str) -> list[int]:
+@lru_cache(maxsize=4)
+def digit_runs(text: str) -> tuple[int, ...]:
     """Where each run of digits in `text` begins: the only places an amount, a phone number or
-    a reference can begin its figures."""
-    return [m.start() for m in _DIGITS.finditer(text)]
+    a reference can begin its figures. Kept for the last few texts: the money, phone and number
+    checks all ask about the same one."""
+    return tuple(m.start() for m in _DIGITS.finditer(text))
 
 
 def _starts_with_word_chars(source: str) -> bool:

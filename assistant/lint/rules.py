@@ -15,7 +15,7 @@ import bisect
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Literal
 
@@ -134,7 +134,7 @@ class CompiledPattern:
     ) -> Iterator[tuple[int, int]]:
         """Where this expression matches. `lowered` is None when lowering changed the length;
         `starts`, when known, is every place a match may begin."""
-        if self._requires is not None and not self._requires.search(normal):
+        if self._requires is not None and not _holds(self._requires, normal):
             return
         if self.second is not None:
             yield from self._conditional(normal, lowered, starts)
@@ -176,6 +176,12 @@ class CompiledPattern:
 
 
 _BREAK = re.compile(r"[.!?\n]")
+
+
+@lru_cache(maxsize=32)
+def _holds(requirement: re.Pattern[str], text: str) -> bool:
+    """Whether `text` meets a rule's requirement: asked once a text, not once a pattern."""
+    return requirement.search(text) is not None
 
 
 def sentence_bounds(breaks: list[int], length: int, start: int, end: int) -> tuple[int, int]:

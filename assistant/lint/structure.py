@@ -174,6 +174,8 @@ _TENS = {
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "million": 1_000_000}
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, *_SCALES, "a", "and"])
 _CURRENCY_WORD = re.compile(r"\b(?:dollars|euros|pounds|quid|bucks|francs|yen)\b", re.I)
+# The currency words looked for in the lowered text: far faster than a caseless search.
+_CURRENCY_WORD_LOWERED = WordRegex(_CURRENCY_WORD.pattern)
 _SPOKEN_MONEY = re.compile(
     rf"\b(?P<words>(?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+{_CURRENCY_WORD.pattern[2:]}",
     re.I,
@@ -206,7 +208,7 @@ def _spoken(words: str) -> float | None:
     return float(total + current) if seen else None
 
 
-def _amounts(text: str) -> Iterator[tuple[Span, float]]:
+def _amounts(text: str, lowered: str) -> Iterator[tuple[Span, float]]:
     """Every amount of money in `text`: figures with a currency, words ("five thousand
     dollars") and shorthand ("5k", "2 grand")."""
     for m in money_in(text):
@@ -214,7 +216,7 @@ def _amounts(text: str) -> Iterator[tuple[Span, float]]:
     # Each kind is looked for only where it can be: words just before a currency word,
     # shorthand where a run of digits begins. A long text costs a pass, not a scan per position.
     after = 0
-    for currency in _CURRENCY_WORD.finditer(text):
+    for currency in _CURRENCY_WORD_LOWERED.finditer(lowered):
         begin = max(after, currency.start() - _SPOKEN_REACH)
         for m in _SPOKEN_MONEY.finditer(text, begin, currency.end()):
             spoken = _spoken(m.group("words")) if m.end() == currency.end() else None
@@ -228,7 +230,7 @@ def _amounts(text: str) -> Iterator[tuple[Span, float]]:
 def over_policy_promise(text: str, ctx: Context, known: Known) -> list[Span]:
     limit = known.policy.max_goodwill_credit
     spans = []
-    for span, value in _amounts(text):
+    for span, value in _amounts(text, ctx.lowered):
         if value <= limit or value in known.allowed_amounts:
             continue
         begin, end = ctx.sentence(*span)
@@ -486,15 +488,29 @@ def _echo_automaton() -> Any:
 
 
 _WORD = re.compile(r"[a-z0-9']+")
-_MARKERS = re.compile(r"</?customer_email>|</?previous_reply>|\bmeta_goal\b|^#{1,3} ", re.I | re.M)
+_TAGS = re.compile(r"</?(?:customer_email|previous_reply)>", re.I)
+_META_GOAL = WordRegex(r"\bmeta_goal\b")  # on the lowered text, a fast literal search
+_HEADING = re.compile(r"#{1,3} ")
+
+
+def _markers(text: str, lowered: str) -> Iterator[Span]:
+    """Our prompts' own markers: their tags, `meta_goal` and a Markdown heading. Each is looked
+    for on its own, as a literal: an alternation of them is tried at every position."""
+    yield from (m.span() for m in _TAGS.finditer(text))
+    yield from (m.span() for m in _META_GOAL.finditer(lowered))
+    at = text.find("#")
+    while at >= 0:
+        heading = _HEADING.match(text, at) if at == 0 or text[at - 1] == "\n" else None
+        if heading is not None:
+            yield heading.span()
+        at = text.find("#", at + 1)
 
 
 def prompt_echo(text: str, ctx: Context, known: Known) -> list[Span]:
     """The system prompt, or its markers, repeated in a reply: what an injection that asks the
     model to "reveal your instructions" produces."""
-    markers = "<" in text or "meta_goal" in text or "#" in text
-    spans = [m.span() for m in _MARKERS.finditer(text)] if markers else []
     lowered = ctx.lowered
+    spans = list(_markers(text, lowered))
     for end, length in _echo_automaton().iter(lowered):
         begin = end - length + 1
         before = lowered[begin - 1] if begin else " "
