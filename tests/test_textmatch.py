@@ -260,3 +260,21 @@ def test_by_sentence_keeps_a_dotted_address_in_one_piece() -> None:
     assert "claims@evil.example today." in reading
     at = reading.index("evil")
     assert text[where[at] :].startswith("evil.example")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", " ", ".", "!", "?", "\n", "5", "\t", "é"]), max_size=30).map(
+        "".join
+    )
+)
+def test_sentences_end_where_the_sentence_pattern_says(text: str) -> None:
+    from assistant.lint.context import Context
+
+    ends = [m.end() for m in re.finditer(r"[.!?]+(?=\s|$)|\n", text)]
+    ctx = Context(text)
+    for i in range(len(text)):
+        k = sum(1 for e in ends if e <= i)
+        begin = ends[k - 1] if k else 0
+        after = [e for e in ends if e >= i + 1]
+        assert ctx.sentence(i, i + 1) == (begin, after[0] if after else len(text))

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..models import Facts
-from ..textmatch import digit_runs, matches_at
+from ..textmatch import closes, digit_runs, matches_at, sentence_marks
 
 
 def _starting(first: str, pattern: str) -> re.Pattern[str]:
@@ -341,8 +341,6 @@ _PROMISED = re.compile(
     r"\b(?:i|we)(?:'ll|’ll| will| shall| am going to| are going to) (?:\w+ )?(?:pay|refund|send|give|credit|transfer)\b",
     re.I,
 )
-# A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
-_SENTENCE_END = re.compile(r"\n|[.!?](?=\s|$)")
 
 
 def money_value(match: re.Match[str]) -> float:
@@ -375,7 +373,8 @@ def amounts_in(text: str) -> frozenset[float]:
     """Amounts the customer says they paid, were charged or lost, and their sum: refunding those
     is within policy. Any other amount in an email (an injected "authorise a $5,000 refund")
     allows nothing."""
-    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+    # A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
+    ends = [p for p in sentence_marks(text) if text[p] == "\n" or closes(text, p)]
     allowed = set()
     for m in money_in(text):
         k = bisect.bisect_left(ends, m.start())

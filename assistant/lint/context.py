@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
+from ..textmatch import closes, sentence_marks
+
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 _HISTORY = re.compile(
     r"^[ \t]*(?:On\b.{0,300}?\bwrote:|-{2,}\s*(?:Forwarded|Original) message\s*-{2,})", re.I | re.M
@@ -21,7 +23,6 @@ _QUOTATION = re.compile(r"\"[^\"\n]{3,400}\"|“[^”\n]{3,400}”|(?<![\w])'[^'
 # whole pattern at every position.
 _SINGLE_QUOTED = re.compile(r"'[^'\n]{3,200}'(?![\w])")
 _MARKER = re.compile(r"<!--\s*lint-ignore(?P<ids>(?:\s+[a-z0-9-]+)*)\s*-->", re.I)
-_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|\n")
 
 
 T = TypeVar("T")
@@ -91,7 +92,8 @@ class Context:
 
     @_lazy
     def _ends(self) -> list[int]:
-        return [m.end() for m in _SENTENCE_END.finditer(self.text)]
+        text = self.text
+        return [p + 1 for p in sentence_marks(text) if text[p] == "\n" or closes(text, p)]
 
     @_lazy
     def _excluded_merged(self) -> tuple[list[int], list[int]]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import RuleFileError
 from ..models import FindingCategory, Severity
-from ..textmatch import WordRegex, caseless_safe, matches_at, spelling_variants
+from ..textmatch import WordRegex, caseless_safe, matches_at, sentence_marks, spelling_variants
 from .structure import CHECKS
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -167,15 +167,12 @@ class CompiledPattern:
             else matches_at(self.lowered.anchored, subject, starts)
         )
         for first in firsts:
-            if breaks is None:  # found once per text, so many hits in one long sentence stay linear
-                breaks = [m.start() for m in _BREAK.finditer(subject)]
+            if breaks is None:
+                breaks = sentence_marks(subject)
             begin, finish = sentence_bounds(breaks, len(subject), first.start(), first.end())
             second = self.second.search(subject, begin, finish)
             if second is not None:
                 yield min(first.start(), second.start()), max(first.end(), second.end())
-
-
-_BREAK = re.compile(r"[.!?\n]")
 
 
 @lru_cache(maxsize=32)
