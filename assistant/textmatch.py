@@ -113,7 +113,12 @@ def prefixes(source: str) -> Literals | None:
         return None
     # A literal that begins with another of the set adds no place to begin ("you " after
     # "you"): left out, no two literals begin at one place, and the text holds fewer to find.
-    return frozenset(s for s in found if not any(s != o and s.startswith(o) for o in found))
+    return frozenset(
+        s
+        for s in found
+        if not any(s != o and s.startswith(o) for o in found)
+        and not (DIGIT in found and s[0].isdigit())  # each digit is tried already
+    )
 
 
 # A read is two sets: strings that are the whole of what the expression matched (a longer prefix
@@ -133,7 +138,8 @@ def _prefix_of(items: Sequence[tuple[Any, Any]]) -> _Read:
         more_whole, more_cut = read
         size = _PREFIX_LENGTH
         next_whole = {(a + b)[:size] for a in whole for b in more_whole}
-        next_cut = cut | {(a + b)[:size] for a in whole for b in more_cut}
+        # After a literal, a digit adds nothing to where the match begins.
+        next_cut = cut | {(a or b if b == DIGIT else a + b)[:size] for a in whole for b in more_cut}
         if len(next_whole) + len(next_cut) > _MAX_PREFIXES:
             return set(), cut | whole  # what is read so far still begins every match
         # Long enough: the rest adds no selectivity.
@@ -143,12 +149,27 @@ def _prefix_of(items: Sequence[tuple[Any, Any]]) -> _Read:
     return whole, cut
 
 
+# Stands, among a pattern's opening literals, for "any digit": a pattern that begins with a
+# figure is tried at each digit of the text, which holds few, rather than searched everywhere.
+DIGIT = "\x00digit"
+
+
+def _digits_only(kind: Any, value: Any) -> bool:
+    if kind is C.CATEGORY:
+        return value is C.CATEGORY_DIGIT
+    if kind is C.RANGE:
+        return chr(value[0]) >= "0" and chr(value[1]) <= "9"
+    return kind is C.LITERAL and chr(value).isdigit() and chr(value).isascii()
+
+
 def _prefix_item(op: Any, av: Any) -> _Read | None:
     if op is C.LITERAL:
         return {chr(av).lower()}, set()
     if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
         return {""}, set()  # zero-width: nothing consumed
     if op is C.IN:
+        if all(_digits_only(kind, value) for kind, value in av):
+            return set(), {DIGIT}  # begins at a digit: tried at each one (read no further)
         chars: set[str] = set()
         for kind, value in av:
             if kind is C.LITERAL:
@@ -200,11 +221,13 @@ class Prefilter:
         self._also: dict[int, list[Literals]] = {}
         self._prefixes: dict[int, Literals] = {}
         self._automaton = ahocorasick.Automaton()
+        self._digit_led = False
         for index, source in enumerate(sources):
             first = prefixes(source)
             if first is not None:
                 self._prefixes[index] = first
-                for literal in first:
+                self._digit_led |= DIGIT in first
+                for literal in first - {DIGIT}:
                     self._automaton.add_word(literal, literal)
             sets = required_sets(source)[:3]
             if not sets:
@@ -229,6 +252,10 @@ class Prefilter:
                 if where is None:
                     where = starts[literal] = []
                 where.append(end - len(literal) + 1)
+        if self._digit_led:
+            digits = [i for m in _DIGITS.finditer(lowered) for i in range(m.start(), m.end())]
+            if digits:
+                found.starts[DIGIT] = digits
         return found
 
     def starts(self, index: int, scan: Scan) -> list[int] | None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from assistant.intake.facts import MONEY, money_in
 from assistant.lint.rules import compiled_rules
 from assistant.textmatch import (
+    DIGIT,
     Prefilter,
     WordRegex,
     by_sentence,
@@ -101,7 +102,10 @@ def test_every_match_begins_with_one_of_its_patterns_prefixes() -> None:
         derived += 1
         for example in EXAMPLES:
             for m in re.finditer(source, example, re.IGNORECASE):
-                assert any(m[0].lower().startswith(p) for p in first), (source, m[0])
+                assert any(
+                    m[0].lower().startswith(p) or (p == DIGIT and re.match(r"\d", m[0]))
+                    for p in first
+                ), (source, m[0])
     assert derived > len(SOURCES) * 0.8  # most patterns run only where they can begin
 
 
@@ -278,3 +282,21 @@ def test_sentences_end_where_the_sentence_pattern_says(text: str) -> None:
         begin = ends[k - 1] if k else 0
         after = [e for e in ends if e >= i + 1]
         assert ctx.sentence(i, i + 1) == (begin, after[0] if after else len(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["5", "0", "٣", "x", " ", "%", "day", "-", "thirty", "a1"]), max_size=20
+    ).map("".join)
+)
+def test_a_pattern_that_begins_with_a_figure_is_tried_at_every_digit(text: str) -> None:
+    sources = [r"\b(?:\d+|thirty)[- ]day", r"[5-9]\d ?%", r"\d"]
+    prefilter = Prefilter(sources)
+    scan = prefilter.scan(text)
+    for index, source in enumerate(sources):
+        assert DIGIT in prefixes(source)  # type: ignore[operator]
+        regex = re.compile(source)
+        starts = prefilter.starts(index, scan) or []
+        found = [m.span() for m in matches_at(regex, text, starts)]
+        assert found == [m.span() for m in regex.finditer(text)]
