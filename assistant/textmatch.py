@@ -643,10 +643,16 @@ def sentence_marks(text: str) -> list[int]:
     return found
 
 
-def closes(text: str, at: int) -> bool:
+def _closes(text: str, at: int) -> bool:
     """Whether the mark at `at` ends a sentence: a dot inside "evil.example" or "£5.00" does
     not; one before a space or the end does."""
     return at + 1 == len(text) or text[at + 1].isspace()
+
+
+def sentence_ends(text: str) -> list[int]:
+    """Where each sentence of `text` ends, in order: at a line break, or at . ! ? before a
+    space or the end ("$12.50" goes on; of "?!" the last mark)."""
+    return [p for p in sentence_marks(text) if text[p] == "\n" or _closes(text, p)]
 
 
 class _Pieces:
@@ -686,7 +692,7 @@ def by_sentence(
         if mark < done:
             continue
         if breaks is None:
-            breaks = [p for p in sentence_marks(text) if text[p] != "." or closes(text, p)]
+            breaks = [p for p in sentence_marks(text) if text[p] != "." or _closes(text, p)]
         i = bisect.bisect_right(breaks, mark)
         begin = breaks[i - 1] + 1 if i else 0
         end = breaks[i] + 1 if i < len(breaks) else len(text)  # its closing mark included
@@ -728,8 +734,8 @@ _DEFANGED = re.compile(
 # Each is looked for on its own: a literal or one character class is a fast scan, while an
 # alternation of them is tried at every position.
 _OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f]")
-_BRACKET = re.compile(r"[\[({](?=[.:]|dot|at)")
-_DEFANG_WORD = re.compile(r"hxxp|dot")
+_BRACKET = r"[\[({](?=[.:]|dot|at)"
+_DEFANG_WORD = r"hxxp|dot"
 
 
 def unmask_marks(text: str) -> list[int]:
@@ -738,15 +744,14 @@ def unmask_marks(text: str) -> list[int]:
     lowered = text.lower()
     # Looked for in the lowered text (a caseless literal search is far slower), unless lowering
     # moved the offsets; then with IGNORECASE on the text as it is.
-    flags = 0 if len(lowered) == len(text) else re.IGNORECASE
-    subject = lowered if not flags else text
+    subject, flags = (lowered, 0) if len(lowered) == len(text) else (text, re.IGNORECASE)
     marks = [
         m.start()
         for m in _OUTSIDE_ASCII.finditer(text)
         if m.group() in _INVISIBLE or not unicodedata.is_normalized("NFKC", m.group())
     ]
-    for found in (_BRACKET, _DEFANG_WORD):
-        marks.extend(m.start() for m in re.finditer(found.pattern, subject, flags))
+    for source in (_BRACKET, _DEFANG_WORD):
+        marks.extend(m.start() for m in re.finditer(source, subject, flags))
     return sorted(marks)
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..models import Facts
-from ..textmatch import closes, digit_runs, matches_at, sentence_marks
+from ..textmatch import digit_runs, matches_at, sentence_ends
 
 
 def _starting(first: str, pattern: str) -> re.Pattern[str]:
@@ -373,8 +373,7 @@ def amounts_in(text: str) -> frozenset[float]:
     """Amounts the customer says they paid, were charged or lost, and their sum: refunding those
     is within policy. Any other amount in an email (an injected "authorise a $5,000 refund")
     allows nothing."""
-    # A sentence ends at a line break, or at . ! ? before a space or the end ("$12.50" goes on).
-    ends = [p for p in sentence_marks(text) if text[p] == "\n" or closes(text, p)]
+    ends = sentence_ends(text)
     allowed = set()
     for m in money_in(text):
         k = bisect.bisect_left(ends, m.start())

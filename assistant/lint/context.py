@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
-from ..textmatch import closes, sentence_marks
+from ..textmatch import sentence_ends
 
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 _HISTORY = re.compile(
@@ -92,8 +92,7 @@ class Context:
 
     @_lazy
     def _ends(self) -> list[int]:
-        text = self.text
-        return [p + 1 for p in sentence_marks(text) if text[p] == "\n" or closes(text, p)]
+        return [p + 1 for p in sentence_ends(self.text)]
 
     @_lazy
     def _excluded_merged(self) -> tuple[list[int], list[int]]:

@@ -173,9 +173,8 @@ _TENS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "grand": 1000, "million": 1_000_000}
 _NUMBER_WORD = "|".join([*_UNITS, *_TENS, *_SCALES, "a", "and"])
-_CURRENCY_WORD = re.compile(r"\b(?:dollars|euros|pounds|quid|bucks|francs|yen)\b", re.I)
-# The currency words looked for in the lowered text: far faster than a caseless search.
-_CURRENCY_WORD_LOWERED = WordRegex(_CURRENCY_WORD.pattern)
+# Looked for in the lowered text: far faster than a caseless search.
+_CURRENCY_WORD = WordRegex(r"\b(?:dollars|euros|pounds|quid|bucks|francs|yen)\b")
 _SPOKEN_MONEY = re.compile(
     rf"\b(?P<words>(?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+{_CURRENCY_WORD.pattern[2:]}",
     re.I,
@@ -216,7 +215,7 @@ def _amounts(text: str, lowered: str) -> Iterator[tuple[Span, float]]:
     # Each kind is looked for only where it can be: words just before a currency word,
     # shorthand where a run of digits begins. A long text costs a pass, not a scan per position.
     after = 0
-    for currency in _CURRENCY_WORD_LOWERED.finditer(lowered):
+    for currency in _CURRENCY_WORD.finditer(lowered):
         begin = max(after, currency.start() - _SPOKEN_REACH)
         for m in _SPOKEN_MONEY.finditer(text, begin, currency.end()):
             spoken = _spoken(m.group("words")) if m.end() == currency.end() else None
