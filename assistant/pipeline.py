@@ -7,6 +7,7 @@ in `assistant/__init__.py` use a default one.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,8 @@ class Assistant:
         self.linter = Linter(self.settings)
         self.backend = backend or backends.make(self.settings, self.prompts)
         self._audit: AuditLog | None = None
+        # The web server's first drafts arrive together: one of them opens the audit log.
+        self._opening_audit = threading.Lock()
         self._redactor = Redactor(self.settings.sensitive_patterns)
         if self.settings.knowledge.paths:
             knowledge.load(self.settings.knowledge.paths)  # a missing folder is an error now
@@ -241,9 +244,10 @@ class Assistant:
     @property
     def audit(self) -> AuditLog:
         """The audit log, opened (and migrated) on first use."""
-        if self._audit is None:
-            self._audit = AuditLog(self.settings.audit_db or data_dir() / "audit.sqlite3")
-        return self._audit
+        with self._opening_audit:
+            if self._audit is None:
+                self._audit = AuditLog(self.settings.audit_db or data_dir() / "audit.sqlite3")
+            return self._audit
 
     def review(self, result: DraftResult, *, agent: str | None = None) -> Review:
         """Start reviewing a draft: it is saved as pending at once."""

@@ -190,3 +190,36 @@ def test_the_registry_lists_the_backends_and_refuses_others() -> None:
     assert names() == ("offline", "openai")
     with pytest.raises(assistant.ConfigError, match=r"'nope' is not a backend \(known: offline"):
         assistant.load_settings(overrides={("backend",): "nope"})
+
+
+def test_threads_reviewing_at_once_share_one_audit_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web server's first drafts arrive together: they must open the audit log once, not
+    each its own (two connections switching a new database to WAL at once fail as locked)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant import pipeline
+
+    opened: list[object] = []
+
+    class Counted(pipeline.AuditLog):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            opened.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "AuditLog", Counted)
+    helper = assistant.Assistant(assistant.Settings(audit_db=tmp_path / "audit.sqlite3"))
+    result = helper.draft((EXAMPLES / "13-late-delivery.txt").read_text())
+    start = threading.Barrier(8)
+
+    def review_at_once(_: int) -> str:
+        start.wait()
+        return helper.review(result).record.id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(review_at_once, range(8)))
+    assert len(set(ids)) == 8
+    assert len(helper.history(limit=100)) == 8
+    assert len(opened) == 1
