@@ -203,16 +203,21 @@ def _prefix_item(op: Any, av: Any) -> _Read | None:
 
 @dataclass
 class Scan:
-    """Where each indexed literal begins in one text."""
+    """Where each literal a pattern may begin with begins in one text, and which of the other
+    indexed literals it holds."""
 
     starts: dict[str, list[int]] = field(default_factory=dict)
+    present: set[str] = field(default_factory=set)
 
 
 class Prefilter:
     """Answers which patterns may match a text, from the literals the text contains.
 
-    Each pattern needs one literal from each of its requirements (up to three). One Aho-Corasick
-    automaton (compiled C) finds every literal in a single pass over the lowered text.
+    Each pattern needs one literal from each of its requirements (up to three). Aho-Corasick
+    automata (compiled C) find them in a pass over the lowered text: one for the literals a match
+    may begin with, whose places are kept, and one for the rest, whose presence is all a filter
+    needs; common words ("the", "our") are mostly the second kind, and their thousands of places
+    in a long text are not collected one by one.
     """
 
     def __init__(self, sources: Sequence[str]) -> None:
@@ -220,15 +225,13 @@ class Prefilter:
         self.by_literal: dict[str, list[int]] = {}  # a pattern's most selective requirement
         self._also: dict[int, list[Literals]] = {}
         self._prefixes: dict[int, Literals] = {}
-        self._automaton = ahocorasick.Automaton()
         self._digit_led = False
+        required: set[str] = set()
         for index, source in enumerate(sources):
             first = prefixes(source)
             if first is not None:
                 self._prefixes[index] = first
                 self._digit_led |= DIGIT in first
-                for literal in first - {DIGIT}:
-                    self._automaton.add_word(literal, literal)
             sets = required_sets(source)[:3]
             if not sets:
                 self.always.add(index)
@@ -237,21 +240,23 @@ class Prefilter:
                 self.by_literal.setdefault(literal, []).append(index)
             if len(sets) > 1:
                 self._also[index] = sets[1:]
-            for literal in frozenset().union(*sets):
-                self._automaton.add_word(literal, literal)
-        if len(self._automaton):
-            self._automaton.make_automaton()
+            required.update(*sets)
+        leading = {w for first in self._prefixes.values() for w in first} - {DIGIT}
+        self._at = _automaton(leading)
+        self._present = _automaton(required - leading)
 
     def scan(self, lowered: str) -> Scan:
-        """Where every indexed literal begins in the text."""
+        """Where every leading literal begins in the text, and which other literals it holds."""
         found = Scan()
-        if len(self._automaton):
+        if self._at is not None:
             starts = found.starts
-            for end, literal in self._automaton.iter(lowered):
+            for end, literal in self._at.iter(lowered):
                 where = starts.get(literal)
                 if where is None:
                     where = starts[literal] = []
                 where.append(end - len(literal) + 1)
+        if self._present is not None:
+            found.present = {literal for _, literal in self._present.iter(lowered)}
         if self._digit_led:
             digits = [i for m in _DIGITS.finditer(lowered) for i in range(m.start(), m.end())]
             if digits:
@@ -270,7 +275,8 @@ class Prefilter:
         return sorted(i for where in found for i in where)  # no literal begins another
 
     def candidates(self, lowered: str, scan: Scan | None = None) -> list[int]:
-        present = set((scan or self.scan(lowered)).starts)
+        scan = scan or self.scan(lowered)
+        present = scan.present.union(scan.starts)
         chosen = set(self.always)
         for literal in present:
             chosen.update(self.by_literal.get(literal, ()))
@@ -280,6 +286,16 @@ class Prefilter:
             for i in chosen
             if i not in also or all(not req.isdisjoint(present) for req in also[i])
         )
+
+
+def _automaton(literals: set[str]) -> ahocorasick.Automaton | None:
+    if not literals:
+        return None
+    automaton = ahocorasick.Automaton()
+    for literal in literals:
+        automaton.add_word(literal, literal)
+    automaton.make_automaton()
+    return automaton
 
 
 def caseless_safe(source: str) -> bool:
@@ -731,11 +747,10 @@ _DEFANGED = re.compile(
     re.I,
 )
 # Every defanged spelling holds one of these, and every look-alike character is outside ASCII.
-# Each is looked for on its own: a literal or one character class is a fast scan, while an
-# alternation of them is tried at every position.
+# Each is looked for on its own, led by a literal: the engine skips ahead to a pattern's leading
+# literal fast, while a class or an alternation of them is tried at every position.
 _OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f]")
-_BRACKET = r"[\[({](?=[.:]|dot|at)"
-_DEFANG_WORD = r"hxxp|dot"
+_DEFANG_MARKS = (*(rf"{re.escape(b)}(?=[.:]|dot|at)" for b in "[({"), "hxxp", "dot")
 
 
 def unmask_marks(text: str) -> list[int]:
@@ -750,7 +765,7 @@ def unmask_marks(text: str) -> list[int]:
         for m in _OUTSIDE_ASCII.finditer(text)
         if m.group() in _INVISIBLE or not unicodedata.is_normalized("NFKC", m.group())
     ]
-    for source in (_BRACKET, _DEFANG_WORD):
+    for source in _DEFANG_MARKS:
         marks.extend(m.start() for m in re.finditer(source, subject, flags))
     return sorted(marks)
 

@@ -284,6 +284,19 @@ def test_sentences_end_where_the_sentence_pattern_says(text: str) -> None:
         assert ctx.sentence(i, i + 1) == (begin, after[0] if after else len(text))
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(['"', "“", "”", "'", "a", "_", "é", " ", "\n", "abc", "it's"]), max_size=40
+    ).map("".join)
+)
+def test_quoted_words_are_found_where_one_quotation_pattern_finds_them(text: str) -> None:
+    from assistant.lint.context import Context
+
+    quotation = r"\"[^\"\n]{3,400}\"|“[^”\n]{3,400}”|(?<![\w])'[^'\n]{3,200}'(?![\w])"
+    assert Context(text).excluded == [m.span() for m in re.finditer(quotation, text)]
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

@@ -6,6 +6,7 @@ denial: the shape of "Have you tried restarting it?" to someone who says they di
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 import numpy as np
@@ -40,9 +41,9 @@ def normalise(text: str) -> str:
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans: runs of text up to . ! ? or a line break, trimmed of spaces."""
-    spans = []
+def sentences(text: str) -> Iterator[tuple[int, int]]:
+    """Sentence spans, in order: runs of text up to . ! ? or a line break, trimmed of spaces.
+    Lazily, so a reader that stops early (the tone layer's cap) reads no further."""
     for m in _SENTENCE.finditer(text):
         start, end = m.span()
         while start < end and text[start].isspace():
@@ -50,8 +51,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
         while end > start and text[end - 1].isspace():
             end -= 1
         if end - start >= 3:
-            spans.append((start, end))
-    return spans
+            yield start, end
 
 
 @cache

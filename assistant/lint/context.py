@@ -16,12 +16,14 @@ _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.M)
 _HISTORY = re.compile(
     r"^[ \t]*(?:On\b.{0,300}?\bwrote:|-{2,}\s*(?:Forwarded|Original) message\s*-{2,})", re.I | re.M
 )
-# A quoted sentence: the customer's words repeated back are theirs, not ours.
-_QUOTATION = re.compile(r"\"[^\"\n]{3,400}\"|“[^”\n]{3,400}”|(?<![\w])'[^'\n]{3,200}'(?![\w])")
-# The single-quote branch of _QUOTATION, anchored at a quote: nearly every reply has apostrophes
-# ("I'm"), and finding the few that open a quotation by hand is far cheaper than trying the
-# whole pattern at every position.
-_SINGLE_QUOTED = re.compile(r"'[^'\n]{3,200}'(?![\w])")
+# A quoted sentence: the customer's words repeated back are theirs, not ours. Each kind is
+# anchored at its opening quote (a single quote not inside a word): finding the quote marks is a
+# literal search, while one alternation of the three would be tried at every position.
+_QUOTED_FROM = {
+    '"': re.compile(r"\"[^\"\n]{3,400}\""),
+    "“": re.compile(r"“[^”\n]{3,400}”"),
+    "'": re.compile(r"'[^'\n]{3,200}'(?![\w])"),
+}
 _MARKER = re.compile(r"<!--\s*lint-ignore(?P<ids>(?:\s+[a-z0-9-]+)*)\s*-->", re.I)
 
 
@@ -60,10 +62,7 @@ class Context:
             history = _HISTORY.search(text)
             if history:
                 spans.append((history.start(), len(text)))
-        if '"' in text or "“" in text:
-            spans.extend(m.span() for m in _QUOTATION.finditer(text))
-        elif "'" in text:
-            spans.extend(_single_quoted(text))
+        spans.extend(_quotations(text))
         spans.extend(m.span() for m in self._markers)
         return spans
 
@@ -135,18 +134,22 @@ class Context:
         return line, offset - self._line_starts[line - 1] + 1
 
 
-def _single_quoted(text: str) -> Iterator[tuple[int, int]]:
-    """What _QUOTATION.finditer finds in a text with no double quotes, the same spans in order."""
-    pos = text.find("'")
-    while pos >= 0:
+def _quotations(text: str) -> Iterator[tuple[int, int]]:
+    """The quoted runs of `text`, in order, none inside another."""
+    marks = sorted(m.start() for quote in _QUOTED_FROM for m in re.finditer(quote, text))
+    after = 0
+    for pos in marks:
+        if pos < after:
+            continue
+        quote = text[pos]
         before = text[pos - 1] if pos else ""
-        # The pattern's (?<![\w]): \w is exactly the alphanumerics and the underscore.
-        m = None if before.isalnum() or before == "_" else _SINGLE_QUOTED.match(text, pos)
+        # The single quote's (?<![\w]): \w is exactly the alphanumerics and the underscore.
+        if quote == "'" and (before.isalnum() or before == "_"):
+            continue
+        m = _QUOTED_FROM[quote].match(text, pos)
         if m is not None:
             yield m.span()
-            pos = text.find("'", m.end())
-        else:
-            pos = text.find("'", pos + 1)
+            after = m.end()
 
 
 def strip_markers(text: str, *, keep: str = "") -> str:

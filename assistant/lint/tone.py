@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from itertools import islice
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +54,8 @@ class Hit:
 def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
     """Every sentence the model scores at or above a family's warning threshold."""
     model = tone_model()
-    spans = [(a, b) for a, b in sentences(ctx.text) if not ctx.is_excluded(a, b)][:MAX_SENTENCES]
+    read = ((a, b) for a, b in sentences(ctx.text) if not ctx.is_excluded(a, b))
+    spans = list(islice(read, MAX_SENTENCES))
     if not spans:
         return []
     scores = model.score([ctx.text[a:b] for a, b in spans], email)
