@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from enum import StrEnum
 from typing import Literal
 
@@ -180,10 +182,26 @@ class Finding(BaseModel):
     column: int = 1
 
 
-def covered(findings: list[Finding], category: str, start: int, end: int) -> bool:
-    """Whether a finding of `category` already covers part of [start, end): how the layers keep
-    one finding per span (a rule's precise finding stands; a model's or the judge's is not added)."""
-    return any(f.category == category and f.start < end and start < f.end for f in findings)
+class Coverage:
+    """Which spans findings already cover, per category: how the layers keep one finding per
+    span (a rule's precise finding stands; a model's or the judge's is not added). Sorted once,
+    so asking about each of a long reply's sentences does not scan every finding again."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for f in findings:
+            spans.setdefault(f.category, []).append((f.start, f.end))
+        self._starts: dict[str, list[int]] = {}
+        self._reach: dict[str, list[int]] = {}  # the furthest end among the first k spans
+        for category, found in spans.items():
+            found.sort()
+            self._starts[category] = [s for s, _ in found]
+            self._reach[category] = list(itertools.accumulate((e for _, e in found), max))
+
+    def covers(self, category: str, start: int, end: int) -> bool:
+        """Whether a finding of `category` covers part of [start, end)."""
+        before = bisect.bisect_left(self._starts.get(category, ()), end)
+        return before > 0 and self._reach[category][before - 1] > start
 
 
 class DismissedFinding(BaseModel):

@@ -28,12 +28,12 @@ from .loopback import is_loopback_url
 from .models import (
     Classification,
     Commitment,
+    Coverage,
     DraftResult,
     Email,
     Finding,
     LintReport,
     Text,
-    covered,
 )
 from .prompts import Prompts, default_prompts
 from .redact import Redaction, Redactor, RestoringSink
@@ -311,10 +311,11 @@ def _with_judgement(
             ]
         }
     )
+    coverage = Coverage(report.findings)
     added = [
         f
         for f in judge_findings(reply, restored)
-        if not covered(report.findings, f.category, f.start, f.end)
+        if not coverage.covers(f.category, f.start, f.end)
     ]
     findings = sorted([*report.findings, *added], key=lambda f: (f.start, f.end, f.rule))
     return report.model_copy(update={"findings": findings})

@@ -12,6 +12,7 @@ one scan of the whole text per pattern.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -272,7 +273,7 @@ class Prefilter:
         found = [scan.starts[w] for w in first if w in scan.starts]
         if len(found) == 1:
             return found[0]
-        return sorted(i for where in found for i in where)  # no literal begins another
+        return sorted(itertools.chain.from_iterable(found))  # no literal begins another
 
     def candidates(self, lowered: str, scan: Scan | None = None) -> list[int]:
         scan = scan or self.scan(lowered)
@@ -628,17 +629,17 @@ def spelt_out(text: str) -> tuple[str, Offsets] | None:
     last = 0
     for m in matches_at(_CONTRACTION, text, _words_before_apostrophes(text)):
         parts.append(text[last : m.start()])
-        where.copied(last, m.start() - last)
         spelt = _spelt(m)
         parts.append(spelt)
         # The letters both spellings share ("we" of "we're", "are" of "aren't") map one to one,
-        # the rest to the apostrophe; the last character to the contraction's end, so a span
-        # that ends at either word closes where the text as written does.
+        # as the text before them does; the rest to the apostrophe; the last character to the
+        # contraction's end, so a span that ends at either word closes where the text as written
+        # does.
         found = m.group(0)
         same = 0
         while same < len(found) - 1 and same < len(spelt) - 1 and found[same] == spelt[same]:
             same += 1
-        where.copied(m.start(), same)
+        where.copied(last, m.start() - last + same)
         where.pointing(m.start() + same, len(spelt) - 1 - same)
         where.pointing(m.end() - 1, 1)
         last = m.end()

@@ -9,6 +9,7 @@ import assistant
 from assistant import InputError
 from assistant.intake import parse
 from assistant.lint import Linter, builtin_rules
+from assistant.models import Coverage, Finding
 
 PHRASES = [e for r in builtin_rules() for e in r.must_flag[:2]] + [
     "> quoted line\n",
@@ -59,3 +60,24 @@ def test_the_whole_offline_pipeline_never_crashes(text: str) -> None:
     except InputError:
         return
     assert result.lint.ok
+
+
+spans = st.tuples(st.integers(0, 30), st.integers(1, 8)).map(lambda p: (p[0], p[0] + p[1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["blame", "defensive"]), spans), max_size=12),
+    st.sampled_from(["blame", "defensive", "clarity"]),
+    spans,
+)
+def test_a_span_is_covered_when_a_finding_of_its_category_overlaps_it(
+    found: list[tuple[str, tuple[int, int]]], category: str, span: tuple[int, int]
+) -> None:
+    findings = [
+        Finding(rule="r", category=c, severity="warning", start=s, end=e, text="", message="m")  # type: ignore[arg-type]
+        for c, (s, e) in found
+    ]
+    start, end = span
+    overlaps = any(c == category and s < end and start < e for c, (s, e) in found)
+    assert Coverage(findings).covers(category, start, end) == overlaps

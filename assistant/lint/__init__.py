@@ -11,7 +11,7 @@ from typing import Literal
 from ..classify import classify_offline
 from ..config import Settings
 from ..intake.facts import amounts_in
-from ..models import Email, Finding, LintReport, Severity, Situation, covered
+from ..models import Coverage, Email, Finding, LintReport, Severity, Situation
 from ..textmatch import Offsets, Prefilter, by_sentence, spelt_out, unmask_marks, unmasked
 from .context import Context, strip_markers
 from .rules import CompiledPattern, CompiledRule, Rule, builtin_rules, compiled_rules
@@ -149,10 +149,11 @@ class Linter:
         self, text: str, ctx: Context, email: str | None, found: list[Finding]
     ) -> list[Finding]:
         findings = []
+        coverage = Coverage(found)
         for hit in tone_hits(ctx, email, self._ignored):
             family = hit.family
-            if ctx.is_suppressed(family.id, hit.start) or covered(
-                found, family.category, hit.start, hit.end
+            if ctx.is_suppressed(family.id, hit.start) or coverage.covers(
+                family.category, hit.start, hit.end
             ):
                 continue
             findings.append(
