@@ -30,6 +30,7 @@ TONE_LABELS = ("blaming", "defensive", "non_apology")
 URGENCY = ("low", "medium", "high")
 SENTIMENT = ("angry", "frustrated", "neutral", "positive")
 ERROR_PRECISION = 0.95
+REGULARISATION = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)  # the tone model's C, chosen per label by CV
 
 
 def _rows(folder: Path, name: str) -> list[dict]:
@@ -118,18 +119,29 @@ def train_tone(replies: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
     for k, label in enumerate(TONE_LABELS):
         known = labels[:, k] >= 0
         xk, yk, gk = x[known], labels[known, k], groups[known]
-        model = _model(4.0)
-        oof = cross_val_predict(model, xk, yk, groups=gk, cv=folds, method="predict_proba")[:, 1]
-        # Reply level, as the linter is judged: a reply is flagged when any sentence is.
-        reply_score: dict[int, float] = {}
-        for g, score in zip(gk, oof, strict=True):
-            reply_score[g] = max(reply_score.get(g, 0.0), float(score))
-        ids = sorted(reply_score)
-        truth = np.array([replies[i][label] for i in ids], dtype=int)
-        # A reply the rules already flag counts as flagged whatever the model says (score 1), so
-        # the thresholds are those that serve rules and model together best.
-        combined = np.array([1.0 if rules[label][i] else reply_score[i] for i in ids])
-        warn, _, cv = _thresholds(combined, truth)
+        # The regularisation too is chosen by cross-validation: the C whose thresholds serve
+        # rules and model together best, reply by reply.
+        best: tuple[float, float, dict[int, float], dict[str, float], float] | None = None
+        for c in REGULARISATION:
+            proba = cross_val_predict(
+                _model(c), xk, yk, groups=gk, cv=folds, method="predict_proba"
+            )
+            oof = proba[:, 1]
+            # Reply level, as the linter is judged: a reply is flagged when any sentence is.
+            scores: dict[int, float] = {}
+            for g, score in zip(gk, oof, strict=True):
+                scores[g] = max(scores.get(g, 0.0), float(score))
+            ids = sorted(scores)
+            truth = np.array([replies[i][label] for i in ids], dtype=int)
+            # A reply the rules already flag counts as flagged whatever the model says (score 1),
+            # so the thresholds are those that serve rules and model together best.
+            combined = np.array([1.0 if rules[label][i] else scores[i] for i in ids])
+            threshold, _, figures = _thresholds(combined, truth)
+            if best is None or figures["f1"] > best[1]:
+                best = (c, figures["f1"], scores, figures, threshold)
+        assert best is not None
+        c, _, reply_score, cv, warn = best
+        model = _model(c)
         # An error blocks approval: only where the model alone was precise.
         _, error, alone = _thresholds(np.array([reply_score[i] for i in ids]), truth)
         error = max(error, warn)
@@ -140,6 +152,7 @@ def train_tone(replies: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
             truth, [rules[label][i] for i in ids], average="binary", zero_division=0
         )
         meta[label] = {
+            "C": c,
             "warning": warn,
             "error": error,
             "positives": int(yk.sum()),
@@ -152,7 +165,7 @@ def train_tone(replies: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
         print(
             f"tone {label:<12} positives {int(yk.sum()):>4}/{len(yk):<5} reply-level F1: "
             f"rules {rules_only[2]:.2f}, model (cv) {alone['f1']:.2f}, both (cv) {cv['f1']:.2f} "
-            f"(P {cv['precision']:.2f} R {cv['recall']:.2f})  warning >= {warn:.3f}  error >= {error:.3f}"
+            f"(P {cv['precision']:.2f} R {cv['recall']:.2f})  C {c:g}  warning >= {warn:.3f}  error >= {error:.3f}"
         )
     return arrays, meta
 
