@@ -607,8 +607,8 @@ class Offsets(Protocol):
 
 
 def _words_before_apostrophes(text: str) -> Iterator[int]:
-    """Where the word before each apostrophe begins: the only places a contraction can. A
-    search for the contraction pattern itself would try every word of the text."""
+    """Where the word before each apostrophe inside a word begins: the only places a contraction
+    can. A search for the contraction pattern itself would try every word of the text."""
     for m in _APOSTROPHE.finditer(text):
         begin = m.start()
         while begin and text[begin - 1].isalpha():
@@ -616,7 +616,9 @@ def _words_before_apostrophes(text: str) -> Iterator[int]:
         yield begin
 
 
-_APOSTROPHE = re.compile("'")
+# An apostrophe with a letter either side, as in every contraction: led by the literal, so the
+# engine skips ahead to apostrophes, and quote marks on their own are passed over in C.
+_APOSTROPHE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")
 
 
 def spelt_out(text: str) -> tuple[str, Offsets] | None:

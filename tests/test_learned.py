@@ -7,7 +7,8 @@ import pytest
 
 import assistant
 from assistant.learned import complaint_model, tone_model
-from assistant.lint.tone import families
+from assistant.lint.context import Context
+from assistant.lint.tone import MAX_SENTENCE_CHARS, families, tone_hits
 
 FAMILIES = {f.id: f for f in families()}
 CASES = [
@@ -48,6 +49,26 @@ def test_the_email_beside_a_reply_is_read() -> None:
     alone = m.score([sentence])[0][m.labels.index("blaming")]
     beside = m.score([sentence], "I tried the recovery steps on your help page three times.")
     assert beside[0][m.labels.index("blaming")] != alone  # the context features change the score
+
+
+def test_a_run_with_no_full_stop_is_judged_by_its_beginning() -> None:
+    # A pasted blob is one "sentence" as long as the input: the model reads only its start, so a
+    # 2 MB reply costs it no more than a long sentence; the finding still spans the whole run.
+    phrase = "apologies for any disruption this may have caused, "
+    run = phrase * (MAX_SENTENCE_CHARS // len(phrase) + 2)
+    (hit,) = [h for h in tone_hits(Context(run), None, set()) if h.family.id == "model-non-apology"]
+    assert (hit.start, hit.end) == (0, len(run.rstrip()))
+    longer = tone_hits(Context(run * 50), None, set())
+    assert [h.probability for h in longer if h.family.id == hit.family.id] == [hit.probability]
+
+
+def test_email_words_the_sentence_does_not_share_change_nothing() -> None:
+    m = tone_model()
+    sentence = "Have you tried the recovery steps on our help page?"
+    email = "I tried the recovery steps on your help page three times. " * 2
+    padded = email + "Thanks. " * 20_000  # words the sentence does not share change nothing
+    assert m.score([sentence], email).tolist() != m.score([sentence]).tolist()
+    assert m.score([sentence], padded).tolist() == m.score([sentence], email).tolist()
 
 
 def test_quoted_customer_words_are_not_judged() -> None:

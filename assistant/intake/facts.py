@@ -305,9 +305,9 @@ def first_name(full_name: str | None) -> str | None:
 # or code before ("CHF 120", "€1.250,00", "$5k"), or a sign, code or name after ("89,99 €", "75
 # dollars", "60 quid"). money_value reads the figure as the writer meant it.
 # Thousands grouped by commas, points, apostrophes or a space ("5 000", as much of Europe writes).
-_FIGURE = (
-    r"\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d{1,3}(?: \d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
-)
+# The plain run of digits is possessive: nothing that may follow a figure is a digit, so giving
+# digits back cannot help, and a long run of them would be backtracked through one by one.
+_FIGURE = r"\d{1,3}(?:[,.']\d{3})+(?:[.,]\d{1,2})?|\d{1,3}(?: \d{3})+(?:[.,]\d{1,2})?|\d++(?:[.,]\d{1,2})?"
 _CODES = "USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|INR|SEK|NOK|DKK|PLN|CNY|HKD|SGD|ZAR|MXN|BRL|AED"
 MONEY = re.compile(
     rf"(?:(?:R|A|C|NZ|HK|S|US)?\$|[£€¥₹₩₽₺₪₱]|\b(?:{_CODES})\s?)\s?(?P<a>{_FIGURE})(?P<ka>\s?(?:k|K|thousand|grand)\b)?"

@@ -141,11 +141,15 @@ _NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|cannot|without)\b")
 _CONTEXT = 6
 
 
-def _context(sentence: str, email: str | None) -> list[float]:
-    if not email:
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORDS.findall(text) if w not in _STOP)
+
+
+def _context(sentence: str, theirs: frozenset[str] | None) -> list[float]:
+    """How the sentence sits beside the email, given the email's content words."""
+    if theirs is None:
         return [0.0] * _CONTEXT
-    words = {w for w in _WORDS.findall(sentence) if w not in _STOP}
-    theirs = {w for w in _WORDS.findall(email) if w not in _STOP}
+    words = _content_words(sentence)
     overlap = len(words & theirs) / len(words) if words else 0.0
     question = float(sentence.rstrip().endswith("?"))
     negated = float(bool(_NEGATION.search(sentence)))
@@ -156,9 +160,10 @@ def _context(sentence: str, email: str | None) -> list[float]:
 def sentence_matrix(items: list[tuple[str, str | None]]) -> sp.csr_matrix:
     """One row per (sentence, the email it answers or None)."""
     texts = [normalise(s) for s, _ in items]
-    emails = {e: normalise(e) for _, e in items if e}  # each email read once, not per sentence
+    # Each email read once, not once per sentence: it may be as long as the input limit.
+    emails = {e: _content_words(normalise(e)) for _, e in items if e}
     context = np.array(
-        [_context(t, emails.get(e) if e else None) for t, (_, e) in zip(texts, items, strict=True)],
+        [_context(t, emails[e] if e else None) for t, (_, e) in zip(texts, items, strict=True)],
         dtype=np.float64,
     )
     return sp.hstack([*_ngrams(texts), sp.csr_matrix(context)], format="csr")

@@ -179,7 +179,9 @@ _SPOKEN_MONEY = re.compile(
     rf"\b(?P<words>(?:(?:{_NUMBER_WORD})[\s-]+)*(?:{_NUMBER_WORD}))\s+{_CURRENCY_WORD.pattern[2:]}",
     re.I,
 )
-_SHORT_MONEY = re.compile(r"\b(?P<short>\d+(?:\.\d+)?)\s?(?:k|grand)\b", re.I)
+# Possessive: nothing after a figure is a digit, so giving digits back cannot help, and a long run
+# of them would be backtracked through one by one.
+_SHORT_MONEY = re.compile(r"\b(?P<short>\d++(?:\.\d++)?)\s?(?:k|grand)\b", re.I)
 # How far before its currency word an amount in words may begin ("two hundred and fifty ...").
 _SPOKEN_REACH = 200
 

@@ -40,6 +40,9 @@ def families() -> tuple[Family, ...]:
 # A reply runs to a few dozen sentences; past this many the text is no reply (a pasted log, an
 # attack), and the model reads no further, so linting stays fast at any size. The rules read all.
 MAX_SENTENCES = 200
+# Likewise a sentence runs to a few hundred characters; of a longer run with no full stop (a
+# pasted blob) the model reads the beginning, so a long text costs it a bounded amount.
+MAX_SENTENCE_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
     spans = list(islice(read, MAX_SENTENCES))
     if not spans:
         return []
-    scores = model.score([ctx.text[a:b] for a, b in spans], email)
+    scores = model.score([ctx.text[a : min(b, a + MAX_SENTENCE_CHARS)] for a, b in spans], email)
     hits = []
     for family in families():
         if family.id in ignored:
