@@ -105,6 +105,30 @@ def main() -> None:
         print(
             f"one reply of {size:>9,} bytes: {seconds * 1e3:9.1f} ms ({seconds / size * 1e9:.0f} ns a byte)"
         )
+    # Hostile shapes at the input limit: what a pasted blob or an attack looks like, each a
+    # different per-character path (quotes, figures, capitals, contractions, defanged dots), and
+    # a short reply linted beside a 2 MB email, and that email classified. One run each.
+    limit = 2_000_000
+    hostile = {
+        "quote marks": '"' * limit,
+        "single-quoted words": " 'abc' x" * (limit // 8),
+        "digits": "1" * limit,
+        "capitals": "ABC DEF GHI " * (limit // 12),
+        "contractions": "we're " * (limit // 6),
+        "defanged dots": "[.]" * (limit // 3),
+    }
+    for name, text in hostile.items():
+        t0 = time.perf_counter()
+        linter.lint(text)
+        print(f"2 MB of {name:<20} {(time.perf_counter() - t0) * 1e3:8.1f} ms")
+    email = ("My order never arrived and I want a refund now. " * (limit // 48))[:limit]
+    assistant.classify(email[:1000])  # load the cues and the model first
+    t0 = time.perf_counter()
+    linter.lint("I'm sorry. Your refund is on its way today.", email=email)
+    print(f"a reply beside a 2 MB email   {(time.perf_counter() - t0) * 1e3:8.1f} ms")
+    t0 = time.perf_counter()
+    assistant.classify(email)
+    print(f"a 2 MB email classified       {(time.perf_counter() - t0) * 1e3:8.1f} ms")
 
     try:
         from proselint.checks import __register__

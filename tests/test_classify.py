@@ -207,3 +207,16 @@ def test_a_learned_signal_joins_only_at_the_threshold_training_chose(
         for cue in c.cues
         if cue.label in {s.value for s in Signal}
     )
+
+
+def test_a_long_email_is_read_to_its_end_by_the_cues_and_understood_by_its_beginning() -> None:
+    from assistant.classify.situation import READ_LIMIT
+
+    start = "My parcel never arrived and the tracking has not moved for a week.\n"
+    log = "log line 0000 ok\n" * (READ_LIMIT // 8)  # a pasted log, twice the read limit
+    end = "If this is not sorted I will file a chargeback with my bank."
+    short = assistant.classify(start + end)
+    long = assistant.classify(start + log + end)
+    assert Signal.chargeback_threat in long.escalation_signals  # the cues read it all
+    assert long.category == short.category == Category.lost_or_missing
+    assert long.situation.about == short.situation.about

@@ -21,7 +21,7 @@ from typing import Any
 from ..learned import complaint_model
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 from ..textmatch import Prefilter, WordRegex, caseless_safe
-from .situation import read_situation
+from .situation import READ_LIMIT, read_situation
 
 _FLAGS = re.IGNORECASE
 _URGENT = re.compile(
@@ -167,7 +167,7 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     # Only the winning category's cues explain the decision; the rest are noise for the agent.
     cues = [c for c in cues if c.label == category.value]
     learned = complaint_model() if use_model else None
-    model = learned.predict(text.original) if learned else _NO_MODEL
+    model = learned.predict(text.original[:READ_LIMIT]) if learned else _NO_MODEL
     joins_at = learned.joins_cues_at if learned else {}
     if use_model and not scores:
         # No category cue fired: the model's reading stands instead of `other`.

@@ -254,10 +254,17 @@ _VERB = re.compile(
 _MODEL_SURE = 0.5
 
 
+# How much of an email the situation reader and the learned model read: a complaint runs to a
+# few thousand characters; what lies past this is a pasted log or an attack, and reading it would
+# cost seconds and tell nothing. The hand cues, which are cheap, read it all.
+READ_LIMIT = 20_000
+
+
 def read_situation(email: Email, classification: Classification) -> Situation:
-    text = "\n".join(filter(None, [email.subject, email.body]))
+    text = "\n".join(filter(None, [email.subject, email.body]))[:READ_LIMIT]
+    body = email.body[:READ_LIMIT]
     anchor = _anchor(text, classification)
-    questions = _questions(email.body)
+    questions = _questions(body)
     return Situation(
         kind=_kind(text, classification, questions),
         about=_about(text, anchor),
@@ -268,12 +275,12 @@ def read_situation(email: Email, classification: Classification) -> Situation:
         or Signal.safety_issue in classification.escalation_signals,
         bereavement=bool(_DEATH.search(text)),
         shipment=bool(_SHIPMENT.search(text)),
-        tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(email.body)))[:3],
+        tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(body)))[:3],
         problem=_problem(text, anchor),
         deadline=_deadline(text),
         product=_nearest(text, anchor, classification.facts.products or _bare_products(text)),
         reference=_reference(text),
-        amount=_amount(email.body),
+        amount=_amount(body),
         uncertain=_uncertain(classification),
     )
 
@@ -315,7 +322,8 @@ def _about(text: str, anchor: int) -> About:
     if not found:
         return "other"
     # Within a sentence's reach of the decisive words, the more specific name wins.
-    close = [f for f in found if f[0] <= min(found)[0] + 60]
+    reach = min(found)[0] + 60
+    close = [f for f in found if f[0] <= reach]
     return min(close, key=lambda f: f[1])[2]
 
 

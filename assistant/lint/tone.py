@@ -14,6 +14,7 @@ from itertools import islice
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..classify.situation import READ_LIMIT
 from ..learned import sentences, tone_model
 from ..models import FindingCategory, Severity
 from .context import Context
@@ -61,7 +62,9 @@ def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
     spans = list(islice(read, MAX_SENTENCES))
     if not spans:
         return []
-    scores = model.score([ctx.text[a : min(b, a + MAX_SENTENCE_CHARS)] for a, b in spans], email)
+    # Of the customer's email, as much as the classifier reads.
+    beside = email[:READ_LIMIT] if email else email
+    scores = model.score([ctx.text[a : min(b, a + MAX_SENTENCE_CHARS)] for a, b in spans], beside)
     hits = []
     for family in families():
         if family.id in ignored:
