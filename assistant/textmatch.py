@@ -756,10 +756,12 @@ _OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f]")
 _DEFANG_MARKS = (*(rf"{re.escape(b)}(?=[.:]|dot|at)" for b in "[({"), "hxxp", "dot")
 
 
-def unmask_marks(text: str) -> list[int]:
+def unmask_marks(text: str, lowered: str | None = None) -> list[int]:
     """Where `unmasked` may change something in `text`, in order: an invisible or look-alike
-    character, a bracketed dot or at, "hxxp" and "dot"."""
-    lowered = text.lower()
+    character, a bracketed dot or at, "hxxp" and "dot". `lowered`: `text.lower()`, when the
+    caller has it already."""
+    if lowered is None:
+        lowered = text.lower()
     # Looked for in the lowered text (a caseless literal search is far slower), unless lowering
     # moved the offsets; then with IGNORECASE on the text as it is.
     subject, flags = (lowered, 0) if len(lowered) == len(text) else (text, re.IGNORECASE)

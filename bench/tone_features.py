@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.model_selection import GroupKFold, cross_val_predict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "training"))
@@ -57,29 +56,14 @@ def main() -> None:
         "n-grams + 2 x embedding": sp.hstack([ngrams, 2 * embedded]).tocsr(),
         "embedding alone": embedded,
     }
-    folds = GroupKFold(n_splits=5)
     for k, label in enumerate(train.TONE_LABELS):
         known = labels[:, k] >= 0
         y, g = labels[known, k], groups[known]
         for name, x in variants.items():
-            best = None
-            for c in CHOICES:
-                proba = cross_val_predict(
-                    train._model(c), x[known], y, groups=g, cv=folds, method="predict_proba"
-                )
-                scores: dict[int, float] = {}
-                for reply, score in zip(g, proba[:, 1], strict=True):
-                    scores[reply] = max(scores.get(reply, 0.0), float(score))
-                ids = sorted(scores)
-                truth = np.array([replies[i][label] for i in ids], dtype=int)
-                both = np.array([1.0 if rules[label][i] else scores[i] for i in ids])
-                figures = train._thresholds(both, truth)[2]
-                if best is None or figures["f1"] > best[1]["f1"]:
-                    best = (c, figures)
-            assert best is not None
-            c, f = best
+            fit = train.cross_validated(x[known], y, g, replies, label, rules[label], CHOICES)
+            f = fit.figures
             print(
-                f"{label:<12} {name:<24} C {c:<4g} with the rules: "
+                f"{label:<12} {name:<24} C {fit.c:<4g} with the rules: "
                 f"P {f['precision']:.2f} R {f['recall']:.2f} F1 {f['f1']:.2f}",
                 flush=True,
             )

@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
@@ -109,50 +111,73 @@ def rule_verdicts(replies: list[dict]) -> dict[str, np.ndarray]:
     return verdicts
 
 
+@dataclass
+class ToneFit:
+    """One label's cross-validated fit at the regularisation that served it best."""
+
+    c: float
+    scores: dict[int, float]  # each reply's highest sentence score, out of fold
+    ids: list[int]  # the replies scored, in order
+    truth: np.ndarray  # their labels
+    figures: dict[str, float]  # rules and model together at the warning threshold
+    warning: float
+
+
+def cross_validated(
+    x: sp.csr_matrix,
+    y: np.ndarray,
+    groups: np.ndarray,
+    replies: list[dict],
+    label: str,
+    rules: np.ndarray,
+    choices: tuple[float, ...] = REGULARISATION,
+) -> ToneFit:
+    """The regularisation, of `choices`, whose cross-validated thresholds serve rules and model
+    together best, reply by reply (grouped 5-fold, so no reply is in two folds)."""
+    best: ToneFit | None = None
+    for c in choices:
+        proba = cross_val_predict(
+            _model(c), x, y, groups=groups, cv=GroupKFold(n_splits=5), method="predict_proba"
+        )
+        # Reply level, as the linter is judged: a reply is flagged when any sentence is.
+        scores: dict[int, float] = {}
+        for g, score in zip(groups, proba[:, 1], strict=True):
+            scores[g] = max(scores.get(g, 0.0), float(score))
+        ids = sorted(scores)
+        truth = np.array([replies[i][label] for i in ids], dtype=int)
+        # A reply the rules already flag counts as flagged whatever the model says (score 1), so
+        # the thresholds are those that serve rules and model together best.
+        combined = np.array([1.0 if rules[i] else scores[i] for i in ids])
+        warning, _, figures = _thresholds(combined, truth)
+        if best is None or figures["f1"] > best.figures["f1"]:
+            best = ToneFit(c, scores, ids, truth, figures, warning)
+    assert best is not None
+    return best
+
+
 def train_tone(replies: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
     items, labels, groups = tone_dataset(replies)
     rules = rule_verdicts(replies)
     x = sentence_matrix(items)
     arrays: dict[str, np.ndarray] = {}
     meta: dict = {"labels": list(TONE_LABELS), "sentences": len(items), "replies": len(replies)}
-    folds = GroupKFold(n_splits=5)
     for k, label in enumerate(TONE_LABELS):
         known = labels[:, k] >= 0
         xk, yk, gk = x[known], labels[known, k], groups[known]
-        # The regularisation too is chosen by cross-validation: the C whose thresholds serve
-        # rules and model together best, reply by reply.
-        best: tuple[float, float, dict[int, float], dict[str, float], float] | None = None
-        for c in REGULARISATION:
-            proba = cross_val_predict(
-                _model(c), xk, yk, groups=gk, cv=folds, method="predict_proba"
-            )
-            oof = proba[:, 1]
-            # Reply level, as the linter is judged: a reply is flagged when any sentence is.
-            scores: dict[int, float] = {}
-            for g, score in zip(gk, oof, strict=True):
-                scores[g] = max(scores.get(g, 0.0), float(score))
-            ids = sorted(scores)
-            truth = np.array([replies[i][label] for i in ids], dtype=int)
-            # A reply the rules already flag counts as flagged whatever the model says (score 1),
-            # so the thresholds are those that serve rules and model together best.
-            combined = np.array([1.0 if rules[label][i] else scores[i] for i in ids])
-            threshold, _, figures = _thresholds(combined, truth)
-            if best is None or figures["f1"] > best[1]:
-                best = (c, figures["f1"], scores, figures, threshold)
-        assert best is not None
-        c, _, reply_score, cv, warn = best
-        model = _model(c)
+        fit = cross_validated(xk, yk, gk, replies, label, rules[label])
+        cv, warn = fit.figures, fit.warning
         # An error blocks approval: only where the model alone was precise.
-        _, error, alone = _thresholds(np.array([reply_score[i] for i in ids]), truth)
+        _, error, alone = _thresholds(np.array([fit.scores[i] for i in fit.ids]), fit.truth)
         error = max(error, warn)
+        model = _model(fit.c)
         model.fit(xk, yk)
         arrays[f"{label}_coef"] = model.coef_[0].astype(np.float32)
         arrays[f"{label}_intercept"] = model.intercept_.astype(np.float32)
         rules_only = precision_recall_fscore_support(
-            truth, [rules[label][i] for i in ids], average="binary", zero_division=0
+            fit.truth, [rules[label][i] for i in fit.ids], average="binary", zero_division=0
         )
         meta[label] = {
-            "C": c,
+            "C": fit.c,
             "warning": warn,
             "error": error,
             "positives": int(yk.sum()),
@@ -165,7 +190,8 @@ def train_tone(replies: list[dict]) -> tuple[dict[str, np.ndarray], dict]:
         print(
             f"tone {label:<12} positives {int(yk.sum()):>4}/{len(yk):<5} reply-level F1: "
             f"rules {rules_only[2]:.2f}, model (cv) {alone['f1']:.2f}, both (cv) {cv['f1']:.2f} "
-            f"(P {cv['precision']:.2f} R {cv['recall']:.2f})  C {c:g}  warning >= {warn:.3f}  error >= {error:.3f}"
+            f"(P {cv['precision']:.2f} R {cv['recall']:.2f})  C {fit.c:g}  warning >= {warn:.3f}  "
+            f"error >= {error:.3f}"
         )
     return arrays, meta
 

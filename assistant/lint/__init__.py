@@ -90,7 +90,7 @@ class Linter:
             same = len(spelt_lowered) == len(spelt[0])
             readings.append((spelt[0], spelt_lowered if same else None, spelt[1]))
         # Read through hidden and look-alike characters and defanged links too.
-        marks = unmask_marks(normal)
+        marks = unmask_marks(normal, lowered)
         plain = by_sentence(normal, unmasked, marks)
         if plain is not None:
             readings.append((plain[0], plain[0].lower(), plain[1]))

@@ -63,7 +63,7 @@ def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
     if not spans:
         return []
     # Of the customer's email, as much as the classifier reads.
-    beside = email[:READ_LIMIT] if email else email
+    beside = None if email is None else email[:READ_LIMIT]
     scores = model.score([ctx.text[a : min(b, a + MAX_SENTENCE_CHARS)] for a, b in spans], beside)
     hits = []
     for family in families():
