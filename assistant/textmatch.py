@@ -12,6 +12,7 @@ one scan of the whole text per pattern.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import re
 import unicodedata
@@ -555,37 +556,40 @@ def _spelt(m: re.Match[str]) -> str:
     return f"{m['who']} {_TAILS[m['tail'].lower()]}"
 
 
-class OffsetMap:
-    """Where each character of a rewritten text stood in the original, kept as stretches (copied
-    ones count up, replacements point at one place) so a long text costs a few entries per edit,
-    not one per character."""
+class Rewrites:
+    """Where each character of a text rewritten at a few places stood in the original: one entry
+    a rewrite, so a long text costs a tuple per edit, not one per character. Text between
+    rewrites is copied one to one. Of a rewrite, the first `shared` characters (the letters both
+    spellings share: "we" of "we're" as "we are") map one to one, the others to the original's
+    character after them, except with `last_to_end` the last one, which maps to the rewritten
+    stretch's last character: a span ending there closes where the text as written does."""
 
-    __slots__ = ("_counts", "_new", "_orig", "length")
+    __slots__ = ("_entries", "_last_to_end", "_starts")
 
-    def __init__(self) -> None:
-        self._new: list[int] = []
-        self._orig: list[int] = []
-        self._counts: list[bool] = []
-        self.length = 0
-
-    def copied(self, orig: int, n: int) -> None:
-        """The next `n` characters are the original's from `orig` on."""
-        self._add(orig, n, True)
-
-    def pointing(self, orig: int, n: int) -> None:
-        """The next `n` characters all stand for the original's character at `orig`."""
-        self._add(orig, n, False)
-
-    def _add(self, orig: int, n: int, counts: bool) -> None:
-        if n > 0:
-            self._new.append(self.length)
-            self._orig.append(orig)
-            self._counts.append(counts)
-            self.length += n
+    def __init__(
+        self, entries: list[tuple[int, int, int, int, int]], *, last_to_end: bool
+    ) -> None:
+        # Each entry: where the rewrite begins in the new text, where the rewritten stretch
+        # begins and ends in the original, the rewrite's length, and its shared characters.
+        self._entries = entries
+        self._last_to_end = last_to_end
+        self._starts: list[int] | None = None
 
     def __getitem__(self, index: int) -> int:
-        k = bisect.bisect_right(self._new, index) - 1
-        return self._orig[k] + (index - self._new[k] if self._counts[k] else 0)
+        if self._starts is None:  # only a text with findings in its rewritten reading asks
+            self._starts = [e[0] for e in self._entries]
+        k = bisect.bisect_right(self._starts, index) - 1
+        if k < 0:
+            return index
+        new, begin, end, length, shared = self._entries[k]
+        d = index - new
+        if d >= length:
+            return end + d - length
+        if d < shared:
+            return begin + d
+        if self._last_to_end and d == length - 1:
+            return end - 1
+        return begin + shared
 
 
 class _Through:
@@ -593,7 +597,7 @@ class _Through:
 
     __slots__ = ("inner", "outer")
 
-    def __init__(self, outer: OffsetMap, inner: OffsetMap) -> None:
+    def __init__(self, outer: Offsets, inner: Offsets) -> None:
         self.outer, self.inner = outer, inner
 
     def __getitem__(self, index: int) -> int:
@@ -621,35 +625,41 @@ def _words_before_apostrophes(text: str) -> Iterator[int]:
 _APOSTROPHE = re.compile(r"'(?<=[^\W\d_]')(?=[^\W\d_])")
 
 
+def _spelling(m: re.Match[str]) -> tuple[str, int]:
+    """A contraction spelt out, and how many of its first characters both spellings share."""
+    found, spelt = m.group(0), _spelt(m)
+    shared = 0
+    while shared < len(found) - 1 and shared < len(spelt) - 1 and found[shared] == spelt[shared]:
+        shared += 1
+    return spelt, shared
+
+
 def spelt_out(text: str) -> tuple[str, Offsets] | None:
     """`text` with its contractions spelt out ("aren't" as "are not"), and where each character
     of the result stood in `text` (one entry more, for the end); None when it has none."""
     if "'" not in text:
         return None
     parts: list[str] = []
-    where = OffsetMap()
-    last = 0
+    entries: list[tuple[int, int, int, int, int]] = []
+    spellings: dict[str, tuple[str, int]] = {}  # a text repeats the few contractions it has
+    length = last = 0
     for m in matches_at(_CONTRACTION, text, _words_before_apostrophes(text)):
-        parts.append(text[last : m.start()])
-        spelt = _spelt(m)
-        parts.append(spelt)
-        # The letters both spellings share ("we" of "we're", "are" of "aren't") map one to one,
-        # as the text before them does; the rest to the apostrophe; the last character to the
-        # contraction's end, so a span that ends at either word closes where the text as written
-        # does.
+        start, end = m.span()
         found = m.group(0)
-        same = 0
-        while same < len(found) - 1 and same < len(spelt) - 1 and found[same] == spelt[same]:
-            same += 1
-        where.copied(last, m.start() - last + same)
-        where.pointing(m.start() + same, len(spelt) - 1 - same)
-        where.pointing(m.end() - 1, 1)
-        last = m.end()
-    if not parts:
+        known = spellings.get(found)
+        if known is None:
+            known = spellings[found] = _spelling(m)
+        spelt, shared = known
+        parts.append(text[last:start])
+        parts.append(spelt)
+        length += start - last
+        entries.append((length, start, end, len(spelt), shared))
+        length += len(spelt)
+        last = end
+    if not entries:
         return None
     parts.append(text[last:])
-    where.copied(last, len(text) + 1 - last)
-    return "".join(parts), where
+    return "".join(parts), Rewrites(entries, last_to_end=True)
 
 
 @lru_cache(maxsize=4)
@@ -662,16 +672,26 @@ def sentence_marks(text: str) -> list[int]:
     return found
 
 
-def _closes(text: str, at: int) -> bool:
-    """Whether the mark at `at` ends a sentence: a dot inside "evil.example" or "£5.00" does
-    not; one before a space or the end does."""
-    return at + 1 == len(text) or text[at + 1].isspace()
+# A full stop, question or exclamation mark before a space or the end: each led by its mark, so
+# the engine skips ahead to it and a mark inside "evil.example" or "£5.00" is passed over in C.
+_CLOSING = {mark: re.compile(re.escape(mark) + r"(?=\s|\Z)") for mark in ".!?"}
+
+
+def _positions(sources: Iterable[re.Pattern[str]], text: str) -> list[int]:
+    found = [m.start() for source in sources for m in source.finditer(text)]
+    found.sort()
+    return found
 
 
 def sentence_ends(text: str) -> list[int]:
     """Where each sentence of `text` ends, in order: at a line break, or at . ! ? before a
     space or the end ("$12.50" goes on; of "?!" the last mark)."""
-    return [p for p in sentence_marks(text) if text[p] == "\n" or _closes(text, p)]
+    return _positions((_LINE_BREAK, *_CLOSING.values()), text)
+
+
+_LINE_BREAK = re.compile("\n")
+# Where by_sentence cuts a text: a line break, ! and ? anywhere, and a full stop that ends.
+_CUTS = (_LINE_BREAK, re.compile("!"), re.compile(r"\?"), _CLOSING["."])
 
 
 class _Pieces:
@@ -694,24 +714,73 @@ class _Pieces:
         return begin + offsets[index - self._starts[k]]
 
 
+class Marks:
+    """Where in a text a rewrite may change something, asked from a place on. Each pattern's next
+    mark is kept until the place passes it, so asking again costs nothing and the marks inside a
+    sentence already rewritten are passed over in C rather than one by one. `keep`, when given,
+    accepts or refuses a match; `a | b` is either's marks."""
+
+    __slots__ = ("_next", "_searches")
+
+    def __init__(
+        self,
+        subject: str,
+        patterns: Iterable[re.Pattern[str]],
+        keep: Callable[[str], bool] | None = None,
+    ) -> None:
+        self._searches = tuple((subject, pattern, keep) for pattern in patterns)
+        # Per pattern: (searched from, the first kept mark there or None). A match tried at a
+        # place does not depend on where the search began, so it answers every later place
+        # up to that mark; without it, a pattern with no marks left was searched to the end of
+        # the text once for every mark of the others.
+        self._next: list[tuple[int, int | None]] = [(-1, None)] * len(self._searches)
+
+    def __or__(self, other: Marks) -> Marks:
+        either = Marks("", ())
+        either._searches = self._searches + other._searches
+        either._next = self._next + other._next
+        return either
+
+    def _first(self, k: int, pos: int) -> int | None:
+        searched, found = self._next[k]
+        if searched != -1 and searched <= pos and (found is None or found >= pos):
+            return found
+        subject, pattern, keep = self._searches[k]
+        m = pattern.search(subject, pos)
+        while m is not None and keep is not None and not keep(m.group()):
+            m = pattern.search(subject, m.start() + 1)
+        found = None if m is None else m.start()
+        self._next[k] = (pos, found)
+        return found
+
+    def after(self, pos: int) -> int | None:
+        """The first mark at or after `pos`, or None."""
+        firsts = [at for k in range(len(self._searches)) if (at := self._first(k, pos)) is not None]
+        return min(firsts) if firsts else None
+
+    def __iter__(self) -> Iterator[int]:
+        pos = 0
+        while (at := self.after(pos)) is not None:
+            yield at
+            pos = at + 1
+
+
 def by_sentence(
-    text: str, rewrite: Callable[[str], tuple[str, Offsets] | None], marks: Iterable[int]
+    text: str, rewrite: Callable[[str], tuple[str, Offsets] | None], marks: Marks
 ) -> tuple[str, Offsets] | None:
-    """`rewrite` applied to each sentence of `text` that holds one of `marks` (positions, in
-    order, where it may change something), the sentences it changed one to a line; with where
-    each character of the result stood in `text`. None when it changed none. Rules never match
-    across a sentence end, so the unchanged sentences would only repeat what the text as written
-    finds, and a long text is rewritten only where it needs to be."""
+    """`rewrite` applied to each sentence of `text` that holds one of `marks` (where it may
+    change something), the sentences it changed one to a line; with where each character of the
+    result stood in `text`. None when it changed none. Rules never match across a sentence end,
+    so the unchanged sentences would only repeat what the text as written finds, and a long text
+    is rewritten only where it needs to be."""
     breaks: list[int] | None = None
     parts: list[str] = []
     pieces = _Pieces()
     length = 0
     done = 0
-    for mark in marks:
-        if mark < done:
-            continue
+    while (mark := marks.after(done)) is not None:
         if breaks is None:
-            breaks = [p for p in sentence_marks(text) if text[p] != "." or _closes(text, p)]
+            breaks = _positions(_CUTS, text)
         i = bisect.bisect_right(breaks, mark)
         begin = breaks[i - 1] + 1 if i else 0
         end = breaks[i] + 1 if i < len(breaks) else len(text)  # its closing mark included
@@ -743,36 +812,75 @@ _INVISIBLE = frozenset(
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
     "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
 )
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _DEFANGED = re.compile(
     r"hxxps?(?=://)|\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?|\s\[?dot\]?\s(?=[a-z]{2,})|"
     r"\s?(?:\[at\]|\(at\)|\{at\})\s?|\[:\]|\[://\]",
     re.I,
 )
-# Every defanged spelling holds one of these, and every look-alike character is outside ASCII.
-# Each is looked for on its own, led by a literal: the engine skips ahead to a pattern's leading
-# literal fast, while a class or an alternation of them is tried at every position.
-_OUTSIDE_ASCII = re.compile(r"[^\x00-\x7f]")
-_DEFANG_MARKS = (*(rf"{re.escape(b)}(?=[.:]|dot|at)" for b in "[({"), "hxxp", "dot")
+# Every defanged spelling holds one of these. Each is looked for on its own, led by a literal:
+# the engine skips ahead to a pattern's leading literal fast, while an alternation of them is
+# tried at every position.
+_DEFANG_MARKS = tuple(
+    re.compile(source)
+    for source in (*(rf"{re.escape(b)}(?=[.:]|dot|at)" for b in "[({"), "hxxp", "dot")
+)
+_DEFANG_MARKS_ANY_CASE = tuple(re.compile(p.pattern, re.IGNORECASE) for p in _DEFANG_MARKS)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_RUNS = re.compile("[\U00010000-\U0010ffff]+")  # most of them unmasking leaves as they are
 
 
-def unmask_marks(text: str, lowered: str | None = None) -> list[int]:
-    """Where `unmasked` may change something in `text`, in order: an invisible or look-alike
-    character, a bracketed dot or at, "hxxp" and "dot". `lowered`: `text.lower()`, when the
-    caller has it already."""
+def _masks(ch: str) -> bool:
+    """Whether unmasking changes `ch`: an invisible character or a look-alike form."""
+    return ch in _INVISIBLE or not unicodedata.is_normalized("NFKC", ch)
+
+
+@lru_cache(maxsize=4096)
+def _unmasked_character(ch: str) -> str:
+    """`ch` as unmasking reads it: gone if invisible, else NFKC-normalised."""
+    return "" if ch in _INVISIBLE else unicodedata.normalize("NFKC", ch)
+
+
+@lru_cache(maxsize=1)
+def _masking_runs() -> re.Pattern[str]:
+    return re.compile(_masking_bmp().pattern + "+")
+
+
+@lru_cache(maxsize=1)
+def _masking_bmp() -> re.Pattern[str]:
+    """Every character of the Basic Multilingual Plane that unmasking changes, as one class:
+    the engine tests a class of that plane with a bitmap in C, where a class reaching beyond it
+    is a list of ranges tried one by one. Read from this Python's own Unicode data, once."""
+    found = [c for c in range(0x80, 0x10000) if _masks(chr(c))]
+    ranges: list[tuple[int, int]] = []
+    for c in found:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1] = (ranges[-1][0], c)
+        else:
+            ranges.append((c, c))
+    return re.compile(
+        "["
+        + "".join(
+            re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+            for a, b in ranges
+        )
+        + "]"
+    )
+
+
+def unmask_marks(text: str, lowered: str | None = None) -> Marks:
+    """Where `unmasked` may change something in `text`: an invisible or look-alike character, a
+    bracketed dot or at, "hxxp" and "dot". `lowered`: `text.lower()`, when the caller has it."""
     if lowered is None:
         lowered = text.lower()
+    characters = Marks(text, (_masking_bmp(),))
+    beyond = Marks(text, (_ASTRAL,), keep=_masks)
     # Looked for in the lowered text (a caseless literal search is far slower), unless lowering
     # moved the offsets; then with IGNORECASE on the text as it is.
-    subject, flags = (lowered, 0) if len(lowered) == len(text) else (text, re.IGNORECASE)
-    marks = [
-        m.start()
-        for m in _OUTSIDE_ASCII.finditer(text)
-        if m.group() in _INVISIBLE or not unicodedata.is_normalized("NFKC", m.group())
-    ]
-    for source in _DEFANG_MARKS:
-        marks.extend(m.start() for m in re.finditer(source, subject, flags))
-    return sorted(marks)
+    if len(lowered) == len(text):
+        spellings = Marks(lowered, _DEFANG_MARKS)
+    else:
+        spellings = Marks(text, _DEFANG_MARKS_ANY_CASE)
+    return characters | beyond | spellings
 
 
 _REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
@@ -791,35 +899,49 @@ def unmasked(text: str) -> tuple[str, Offsets] | None:
     read as what they mean; with where each character of the result stood in `text` (one entry
     more, for the end). None when nothing changes."""
     parts: list[str] = []
-    where = OffsetMap()
-    last = 0
-    # ASCII passes through as it is; only the runs of other characters are looked at one by one.
-    for run in _NON_ASCII.finditer(text):
-        parts.append(text[last : run.start()])
-        where.copied(last, run.start() - last)
-        for i in range(run.start(), run.end()):
-            ch = text[i]
-            if ch in _INVISIBLE:
-                continue
-            normal = unicodedata.normalize("NFKC", ch)
-            parts.append(normal)
-            where.pointing(i, len(normal))
-        last = run.end()
+    entries: list[tuple[int, int, int, int, int]] = []
+    length = last = 0
+    # Only the runs of characters unmasking may change are looked at, each as a whole where its
+    # characters each become one (a fullwidth run: one entry, not one a character).
+    runs = heapq.merge(
+        _masking_runs().finditer(text), _ASTRAL_RUNS.finditer(text), key=lambda m: m.start()
+    )
+    for run in runs:
+        begin, end = run.span()
+        parts.append(text[last:begin])
+        length += begin - last
+        written = run.group()
+        normals = list(map(_unmasked_character, written))
+        normal = "".join(normals)
+        if normal == written:  # an emoji: copied as it stands
+            length += end - begin
+        elif len(normal) == end - begin and max(map(len, normals)) == 1:
+            entries.append((length, begin, end, end - begin, end - begin))
+            length += end - begin
+        else:
+            for i, one in enumerate(normals, begin):
+                entries.append((length, i, i + 1, len(one), 0))
+                length += len(one)
+        parts.append(normal)
+        last = end
     parts.append(text[last:])
-    where.copied(last, len(text) + 1 - last)
     joined = "".join(parts)
+    where = Rewrites(entries, last_to_end=False)
     if not _DEFANGED.search(joined):
         return None if joined == text else (joined, where)
     out: list[str] = []
-    moved = OffsetMap()
-    last = 0
+    moved: list[tuple[int, int, int, int, int]] = []
+    length = last = 0
+    plains: dict[str, str] = {}  # a text repeats the few spellings it has
     for m in _DEFANGED.finditer(joined):
-        out.append(joined[last : m.start()])
-        moved.copied(last, m.start() - last)
-        plain = _refanged(m.group(0))
+        start, end = m.span()
+        found = m.group(0)
+        plain = plains.get(found) or plains.setdefault(found, _refanged(found))
+        out.append(joined[last:start])
         out.append(plain)
-        moved.pointing(m.start(), len(plain))
-        last = m.end()
+        length += start - last
+        moved.append((length, start, end, len(plain), 0))
+        length += len(plain)
+        last = end
     out.append(joined[last:])
-    moved.copied(last, len(joined) + 1 - last)
-    return "".join(out), _Through(moved, where)
+    return "".join(out), _Through(Rewrites(moved, last_to_end=False), where)

@@ -116,6 +116,11 @@ def main() -> None:
         "capitals": "ABC DEF GHI " * (limit // 12),
         "contractions": "we're " * (limit // 6),
         "defanged dots": "[.]" * (limit // 3),
+        "cjk": "这是一个投诉。" * (limit // 21),
+        "fullwidth": "Ｗｅ　ｒｅｆｕｎｄ　" * (limit // 30),
+        "zero-width": "re​fund " * (limit // 10),
+        "emoji": "😀 " * (limit // 5),
+        "math letters": "𝐚𝐛 " * (limit // 9),
     }
     for name, text in hostile.items():
         t0 = time.perf_counter()

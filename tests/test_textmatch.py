@@ -13,6 +13,7 @@ from assistant.intake.facts import MONEY, money_in
 from assistant.lint.rules import compiled_rules
 from assistant.textmatch import (
     DIGIT,
+    Marks,
     Prefilter,
     WordRegex,
     by_sentence,
@@ -209,13 +210,13 @@ def test_every_masked_spelling_is_marked_where_unmasking_changes_it(text: str) -
     reading = unmasked(text)
     assert reading is not None
     marks = unmask_marks(text)
-    assert marks
+    assert list(marks)
     # Every sentence unmasking changes holds a mark, so the linter rewrites it.
     assert by_sentence(text, unmasked, marks) is not None
 
 
 def test_brackets_and_symbols_in_plain_text_are_not_marked() -> None:
-    assert unmask_marks("Refund (in full) of £20 [order 5] is done; a dotted line.") == [
+    assert list(unmask_marks("Refund (in full) of £20 [order 5] is done; a dotted line.")) == [
         len("Refund (in full) of £20 [order 5] is done; a ")
     ]
 
@@ -228,13 +229,13 @@ def test_matches_at_tries_each_place_once_and_never_overlaps() -> None:
 
 def test_by_sentence_rewrites_only_the_sentences_it_changes_and_maps_them_back() -> None:
     text = "We are fine. We aren't responsible! Write to evil.example now.\nIt's ok"
-    reading, where = by_sentence(text, spelt_out, [m.start() for m in re.finditer("'", text)])
+    reading, where = by_sentence(text, spelt_out, Marks(text, [re.compile("'")]))
     assert reading == " We are not responsible!\nIt is ok\n"
     at = reading.index("responsible")
     assert text[where[at] : where[at + len("responsible") - 1] + 1] == "responsible"
     assert where[reading.index("It")] == text.index("It's")
     assert where[len(reading)] == len(text)  # the end maps to the end
-    assert by_sentence("Nothing to change here.", spelt_out, [3]) is None
+    assert by_sentence("Nothing to change here.", spelt_out, Marks("Nothing", [re.compile("h")])) is None
 
 
 @pytest.mark.parametrize(
@@ -259,11 +260,25 @@ def test_spelt_out_maps_each_word_back_to_what_was_written(
 
 def test_by_sentence_keeps_a_dotted_address_in_one_piece() -> None:
     text = "Thanks. Write to claims\u200b@evil.example today. Bye"
-    marks = [i for i, ch in enumerate(text) if ord(ch) > 127]
-    reading, where = by_sentence(text, unmasked, marks)
+    reading, where = by_sentence(text, unmasked, unmask_marks(text))
     assert "claims@evil.example today." in reading
     at = reading.index("evil")
     assert text[where[at] :].startswith("evil.example")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", " ", ".", "!", "\n", "é", "我", "😀", "𝐀", "\u00a0", "５", "\u200b", "[.]", " dot ", "ab"]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_every_text_unmasking_changes_is_marked_where_it_changes(text: str) -> None:
+    # Look-alikes inside and beyond the Basic Multilingual Plane ("𝐀" reads "A"; an emoji or a
+    # Chinese character reads as itself), invisible characters and defanged spellings.
+    assert (by_sentence(text, unmasked, unmask_marks(text)) is None) == (unmasked(text) is None)
 
 
 @settings(max_examples=300, deadline=None)

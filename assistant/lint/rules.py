@@ -166,11 +166,17 @@ class CompiledPattern:
             if starts is None or lowered is None
             else matches_at(self.lowered.anchored, subject, starts)
         )
+        # Every first match in one sentence shares the sentence's first second match: searched
+        # once a sentence, or a long sentence would be searched again for each of its words.
+        bounds: tuple[int, int] | None = None
+        second: re.Match[str] | None = None
         for first in firsts:
             if breaks is None:
                 breaks = sentence_marks(subject)
-            begin, finish = sentence_bounds(breaks, len(subject), first.start(), first.end())
-            second = self.second.search(subject, begin, finish)
+            sentence = sentence_bounds(breaks, len(subject), first.start(), first.end())
+            if sentence != bounds:
+                bounds = sentence
+                second = self.second.search(subject, *sentence)
             if second is not None:
                 yield min(first.start(), second.start()), max(first.end(), second.end())
 
