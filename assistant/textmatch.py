@@ -12,7 +12,6 @@ one scan of the whole text per pattern.
 from __future__ import annotations
 
 import bisect
-import heapq
 import itertools
 import re
 import unicodedata
@@ -566,9 +565,7 @@ class Rewrites:
 
     __slots__ = ("_entries", "_last_to_end", "_starts")
 
-    def __init__(
-        self, entries: list[tuple[int, int, int, int, int]], *, last_to_end: bool
-    ) -> None:
+    def __init__(self, entries: list[tuple[int, int, int, int, int]], *, last_to_end: bool) -> None:
         # Each entry: where the rewrite begins in the new text, where the rewritten stretch
         # begins and ends in the original, the rewrite's length, and its shared characters.
         self._entries = entries
@@ -826,7 +823,6 @@ _DEFANG_MARKS = tuple(
 )
 _DEFANG_MARKS_ANY_CASE = tuple(re.compile(p.pattern, re.IGNORECASE) for p in _DEFANG_MARKS)
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_ASTRAL_RUNS = re.compile("[\U00010000-\U0010ffff]+")  # most of them unmasking leaves as they are
 
 
 def _masks(ch: str) -> bool:
@@ -838,11 +834,6 @@ def _masks(ch: str) -> bool:
 def _unmasked_character(ch: str) -> str:
     """`ch` as unmasking reads it: gone if invisible, else NFKC-normalised."""
     return "" if ch in _INVISIBLE else unicodedata.normalize("NFKC", ch)
-
-
-@lru_cache(maxsize=1)
-def _masking_runs() -> re.Pattern[str]:
-    return re.compile(_masking_bmp().pattern + "+")
 
 
 @lru_cache(maxsize=1)
@@ -898,34 +889,26 @@ def unmasked(text: str) -> tuple[str, Offsets] | None:
     and direction-control characters removed, and defanged spellings ("hxxp", "[.]", "(dot)")
     read as what they mean; with where each character of the result stood in `text` (one entry
     more, for the end). None when nothing changes."""
-    parts: list[str] = []
-    entries: list[tuple[int, int, int, int, int]] = []
-    length = last = 0
-    # Only the runs of characters unmasking may change are looked at, each as a whole where its
-    # characters each become one (a fullwidth run: one entry, not one a character).
-    runs = heapq.merge(
-        _masking_runs().finditer(text), _ASTRAL_RUNS.finditer(text), key=lambda m: m.start()
-    )
-    for run in runs:
-        begin, end = run.span()
-        parts.append(text[last:begin])
-        length += begin - last
-        written = run.group()
-        normals = list(map(_unmasked_character, written))
-        normal = "".join(normals)
-        if normal == written:  # an emoji: copied as it stands
-            length += end - begin
-        elif len(normal) == end - begin and max(map(len, normals)) == 1:
-            entries.append((length, begin, end, end - begin, end - begin))
-            length += end - begin
-        else:
-            for i, one in enumerate(normals, begin):
-                entries.append((length, i, i + 1, len(one), 0))
-                length += len(one)
-        parts.append(normal)
-        last = end
-    parts.append(text[last:])
-    joined = "".join(parts)
+    # Each character unmasking changes is changed by a table, in C. Only those that become
+    # other than one character move the offsets after them: an entry each.
+    present = set(_masking_bmp().findall(text))
+    present.update(ch for ch in set(_ASTRAL.findall(text)) if _masks(ch))
+    if not present:
+        joined = text
+        entries: list[tuple[int, int, int, int, int]] = []
+    else:
+        table = {ord(ch): _unmasked_character(ch) for ch in present}
+        joined = text.translate(table)
+        resized = "".join(re.escape(ch) for ch in present if len(table[ord(ch)]) != 1)
+        at = [m.start() for m in re.finditer(f"[{resized}]", text)] if resized else []
+        sizes = [len(table[ord(text[i])]) for i in at]
+        # Where each begins in the new text: its place, moved by the growth of those before it
+        # (the running total has one more, the growth of them all).
+        shifts = itertools.accumulate((size - 1 for size in sizes), initial=0)
+        entries = [
+            (i + shift, i, i + 1, size, 0)
+            for i, shift, size in zip(at, shifts, sizes, strict=False)
+        ]
     where = Rewrites(entries, last_to_end=False)
     if not _DEFANGED.search(joined):
         return None if joined == text else (joined, where)
