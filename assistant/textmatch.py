@@ -555,6 +555,11 @@ def _spelt(m: re.Match[str]) -> str:
     return f"{m['who']} {_TAILS[m['tail'].lower()]}"
 
 
+# A rewrite: where it begins in the new text, where the rewritten stretch begins and ends in the
+# original, its length, and how many of its first characters it shares with the original.
+Rewrite = tuple[int, int, int, int, int]
+
+
 class Rewrites:
     """Where each character of a text rewritten at a few places stood in the original: one entry
     a rewrite, so a long text costs a tuple per edit, not one per character. Text between
@@ -565,9 +570,7 @@ class Rewrites:
 
     __slots__ = ("_entries", "_last_to_end", "_starts")
 
-    def __init__(self, entries: list[tuple[int, int, int, int, int]], *, last_to_end: bool) -> None:
-        # Each entry: where the rewrite begins in the new text, where the rewritten stretch
-        # begins and ends in the original, the rewrite's length, and its shared characters.
+    def __init__(self, entries: list[Rewrite], *, last_to_end: bool) -> None:
         self._entries = entries
         self._last_to_end = last_to_end
         self._starts: list[int] | None = None
@@ -637,7 +640,7 @@ def spelt_out(text: str) -> tuple[str, Offsets] | None:
     if "'" not in text:
         return None
     parts: list[str] = []
-    entries: list[tuple[int, int, int, int, int]] = []
+    entries: list[Rewrite] = []
     spellings: dict[str, tuple[str, int]] = {}  # a text repeats the few contractions it has
     length = last = 0
     for m in matches_at(_CONTRACTION, text, _words_before_apostrophes(text)):
@@ -877,6 +880,7 @@ def unmask_marks(text: str, lowered: str | None = None) -> Marks:
 _REFANG = {"[at]": "@", "(at)": "@", "{at}": "@", "[:]": ":", "[://]": "://"}
 
 
+@lru_cache(maxsize=256)  # a text repeats the few spellings it has
 def _refanged(found: str) -> str:
     key = found.strip().lower()
     if key.startswith("hxxp"):
@@ -895,7 +899,7 @@ def unmasked(text: str) -> tuple[str, Offsets] | None:
     present.update(ch for ch in set(_ASTRAL.findall(text)) if _masks(ch))
     if not present:
         joined = text
-        entries: list[tuple[int, int, int, int, int]] = []
+        entries: list[Rewrite] = []
     else:
         table = {ord(ch): _unmasked_character(ch) for ch in present}
         joined = text.translate(table)
@@ -913,13 +917,11 @@ def unmasked(text: str) -> tuple[str, Offsets] | None:
     if not _DEFANGED.search(joined):
         return None if joined == text else (joined, where)
     out: list[str] = []
-    moved: list[tuple[int, int, int, int, int]] = []
+    moved: list[Rewrite] = []
     length = last = 0
-    plains: dict[str, str] = {}  # a text repeats the few spellings it has
     for m in _DEFANGED.finditer(joined):
         start, end = m.span()
-        found = m.group(0)
-        plain = plains.get(found) or plains.setdefault(found, _refanged(found))
+        plain = _refanged(m.group(0))
         out.append(joined[last:start])
         out.append(plain)
         length += start - last

@@ -118,7 +118,7 @@ def main() -> None:
         "defanged dots": "[.]" * (limit // 3),
         "cjk": "这是一个投诉。" * (limit // 21),
         "fullwidth": "Ｗｅ　ｒｅｆｕｎｄ　" * (limit // 30),
-        "zero-width": "re​fund " * (limit // 10),
+        "zero-width": "re\u200bfund " * (limit // 10),
         "emoji": "😀 " * (limit // 5),
         "math letters": "𝐚𝐛 " * (limit // 9),
     }

@@ -235,7 +235,8 @@ def test_by_sentence_rewrites_only_the_sentences_it_changes_and_maps_them_back()
     assert text[where[at] : where[at + len("responsible") - 1] + 1] == "responsible"
     assert where[reading.index("It")] == text.index("It's")
     assert where[len(reading)] == len(text)  # the end maps to the end
-    assert by_sentence("Nothing to change here.", spelt_out, Marks("Nothing", [re.compile("h")])) is None
+    plain = "Nothing to change here."
+    assert by_sentence(plain, spelt_out, Marks(plain, [re.compile("h")])) is None
 
 
 @pytest.mark.parametrize(
@@ -270,7 +271,23 @@ def test_by_sentence_keeps_a_dotted_address_in_one_piece() -> None:
 @given(
     st.lists(
         st.sampled_from(
-            ["a", " ", ".", "!", "\n", "é", "我", "😀", "𝐀", "\u00a0", "５", "\u200b", "[.]", " dot ", "ab"]
+            [
+                "a",
+                " ",
+                ".",
+                "!",
+                "\n",
+                "é",
+                "我",
+                "😀",
+                "𝐀",
+                "\u00a0",
+                "５",
+                "\u200b",
+                "[.]",
+                " dot ",
+                "ab",
+            ]
         ),
         max_size=30,
     ).map("".join)
