@@ -555,41 +555,45 @@ def _spelt(m: re.Match[str]) -> str:
     return f"{m['who']} {_TAILS[m['tail'].lower()]}"
 
 
-# A rewrite: where it begins in the new text, where the rewritten stretch begins and ends in the
-# original, its length, and how many of its first characters it shares with the original.
-Rewrite = tuple[int, int, int, int, int]
-
-
 class Rewrites:
-    """Where each character of a text rewritten at a few places stood in the original: one entry
-    a rewrite, so a long text costs a tuple per edit, not one per character. Text between
-    rewrites is copied one to one. Of a rewrite, the first `shared` characters (the letters both
-    spellings share: "we" of "we're" as "we are") map one to one, the others to the original's
-    character after them, except with `last_to_end` the last one, which maps to the rewritten
-    stretch's last character: a span ending there closes where the text as written does."""
+    """Where each character of a text rewritten at some places stood in the original, from the
+    text cut around those places (`before`: gap, stretch, gap, ..., gap) and the same cut with
+    each stretch rewritten (`after`). Only the running lengths of the pieces are kept, summed in
+    C: a loop or a tuple a rewrite would dominate a text made of them. Gaps are copied one to
+    one. Of a rewritten stretch, the first `shared` characters (the letters both spellings
+    share: "we" of "we're" as "we are") map one to one, the others to the original's character
+    after them, except with `last_to_end` the last one, which maps to the stretch's last
+    character: a span ending there closes where the text as written does."""
 
-    __slots__ = ("_entries", "_last_to_end", "_starts")
+    __slots__ = ("_last_to_end", "_new", "_old", "_shared")
 
-    def __init__(self, entries: list[Rewrite], *, last_to_end: bool) -> None:
-        self._entries = entries
+    def __init__(
+        self,
+        before: list[str],
+        after: list[str],
+        shared: list[int] | None = None,
+        *,
+        last_to_end: bool,
+    ) -> None:
+        self._old = list(itertools.accumulate(map(len, before), initial=0))
+        self._new = list(itertools.accumulate(map(len, after), initial=0))
+        self._shared = shared  # one a stretch; None when no stretch shares any
         self._last_to_end = last_to_end
-        self._starts: list[int] | None = None
 
     def __getitem__(self, index: int) -> int:
-        if self._starts is None:  # only a text with findings in its rewritten reading asks
-            self._starts = [e[0] for e in self._entries]
-        k = bisect.bisect_right(self._starts, index) - 1
-        if k < 0:
-            return index
-        new, begin, end, length, shared = self._entries[k]
-        d = index - new
-        if d >= length:
-            return end + d - length
+        new, old = self._new, self._old
+        piece = bisect.bisect_right(new, index) - 1  # an empty piece holds no character
+        if piece == len(new) - 1:  # the end, or past it
+            return old[-1] + index - new[-1]
+        d = index - new[piece]
+        if piece % 2 == 0:  # a gap
+            return old[piece] + d
+        shared = self._shared[piece // 2] if self._shared is not None else 0
         if d < shared:
-            return begin + d
-        if self._last_to_end and d == length - 1:
-            return end - 1
-        return begin + shared
+            return old[piece] + d
+        if self._last_to_end and d == new[piece + 1] - new[piece] - 1:
+            return old[piece + 1] - 1
+        return old[piece] + shared
 
 
 class _Through:
@@ -639,27 +643,23 @@ def spelt_out(text: str) -> tuple[str, Offsets] | None:
     of the result stood in `text` (one entry more, for the end); None when it has none."""
     if "'" not in text:
         return None
-    parts: list[str] = []
-    entries: list[Rewrite] = []
+    cut: list[str] = []
     spellings: dict[str, tuple[str, int]] = {}  # a text repeats the few contractions it has
-    length = last = 0
+    last = 0
     for m in matches_at(_CONTRACTION, text, _words_before_apostrophes(text)):
         start, end = m.span()
         found = m.group(0)
-        known = spellings.get(found)
-        if known is None:
-            known = spellings[found] = _spelling(m)
-        spelt, shared = known
-        parts.append(text[last:start])
-        parts.append(spelt)
-        length += start - last
-        entries.append((length, start, end, len(spelt), shared))
-        length += len(spelt)
+        if found not in spellings:
+            spellings[found] = _spelling(m)
+        cut.append(text[last:start])
+        cut.append(found)
         last = end
-    if not entries:
+    if not cut:
         return None
-    parts.append(text[last:])
-    return "".join(parts), Rewrites(entries, last_to_end=True)
+    cut.append(text[last:])
+    spelt = _replaced(cut, lambda found: spellings[found][0])
+    shared = [spellings[found][1] for found in cut[1::2]]
+    return "".join(spelt), Rewrites(cut, spelt, shared, last_to_end=True)
 
 
 @lru_cache(maxsize=4)
@@ -824,6 +824,7 @@ _DEFANG_MARKS = tuple(
     re.compile(source)
     for source in (*(rf"{re.escape(b)}(?=[.:]|dot|at)" for b in "[({"), "hxxp", "dot")
 )
+_DEFANGED_CUT = re.compile(f"({_DEFANGED.pattern})", re.I)
 _DEFANG_MARKS_ANY_CASE = tuple(re.compile(p.pattern, re.IGNORECASE) for p in _DEFANG_MARKS)
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
@@ -894,39 +895,31 @@ def unmasked(text: str) -> tuple[str, Offsets] | None:
     read as what they mean; with where each character of the result stood in `text` (one entry
     more, for the end). None when nothing changes."""
     # Each character unmasking changes is changed by a table, in C. Only those that become
-    # other than one character move the offsets after them: an entry each.
+    # other than one character move the offsets after them: the text is cut around those.
     present = set(_masking_bmp().findall(text))
     present.update(ch for ch in set(_ASTRAL.findall(text)) if _masks(ch))
-    if not present:
-        joined = text
-        entries: list[Rewrite] = []
-    else:
-        table = {ord(ch): _unmasked_character(ch) for ch in present}
-        joined = text.translate(table)
-        resized = "".join(re.escape(ch) for ch in present if len(table[ord(ch)]) != 1)
-        at = [m.start() for m in re.finditer(f"[{resized}]", text)] if resized else []
-        sizes = [len(table[ord(text[i])]) for i in at]
-        # Where each begins in the new text: its place, moved by the growth of those before it
-        # (the running total has one more, the growth of them all).
-        shifts = itertools.accumulate((size - 1 for size in sizes), initial=0)
-        entries = [
-            (i + shift, i, i + 1, size, 0)
-            for i, shift, size in zip(at, shifts, sizes, strict=False)
-        ]
-    where = Rewrites(entries, last_to_end=False)
-    if not _DEFANGED.search(joined):
+    joined = text
+    where = Rewrites([text], [text], last_to_end=False)
+    if present:
+        table = {ch: _unmasked_character(ch) for ch in present}
+        joined = text.translate({ord(ch): plain for ch, plain in table.items()})
+        resized = "".join(re.escape(ch) for ch, plain in table.items() if len(plain) != 1)
+        if resized:
+            cut = re.split(f"([{resized}])", text)
+            where = Rewrites(cut, _replaced(cut, table.__getitem__), last_to_end=False)
+    if not any(mark.search(joined) for mark in _DEFANG_MARKS_ANY_CASE) or not (
+        _DEFANGED.search(joined)
+    ):
         return None if joined == text else (joined, where)
-    out: list[str] = []
-    moved: list[Rewrite] = []
-    length = last = 0
-    for m in _DEFANGED.finditer(joined):
-        start, end = m.span()
-        plain = _refanged(m.group(0))
-        out.append(joined[last:start])
-        out.append(plain)
-        length += start - last
-        moved.append((length, start, end, len(plain), 0))
-        length += len(plain)
-        last = end
-    out.append(joined[last:])
-    return "".join(out), _Through(Rewrites(moved, last_to_end=False), where)
+    cut = _DEFANGED_CUT.split(joined)
+    refanged = _replaced(cut, _refanged)
+    moved = Rewrites(cut, refanged, last_to_end=False)
+    return "".join(refanged), _Through(moved, where)
+
+
+def _replaced(cut: list[str], plain: Callable[[str], str]) -> list[str]:
+    """A text cut around the stretches a rewrite changes (gap, stretch, gap, ..., gap), each
+    stretch replaced by `plain` of it."""
+    out = cut.copy()
+    out[1::2] = map(plain, cut[1::2])
+    return out

@@ -166,6 +166,20 @@ def test_rules_match_either_spelling(written: str, other: str) -> None:
         assert other[f.start : f.end] == f.text  # spans are in the text as written
 
 
+def test_a_two_part_rule_pairs_its_parts_in_each_sentence_alone() -> None:
+    # The first sentence apologises with no "but"; the third takes its apology back.
+    reply = (
+        "I'm sorry, and I'm sorry again for the wait. The parcel is on its way today. "
+        "We apologise, but the courier has your parcel."
+    )
+    linter = Linter(Settings(lint=LintSettings(model=False)))
+    hits = [f for f in linter.lint(reply).findings if f.rule == "non-apology-sorry-but"]
+    assert [f.text for f in hits] == ["apologise, but the "]
+    assert not [
+        f for f in linter.lint(reply.split(". ")[0]).findings if f.rule == "non-apology-sorry-but"
+    ]
+
+
 def test_refunding_what_the_customer_paid_or_lost_is_within_policy() -> None:
     a = assistant.Assistant()
     email = a.read(

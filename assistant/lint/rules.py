@@ -160,25 +160,37 @@ class CompiledPattern:
     ) -> Iterator[tuple[int, int]]:
         assert self.second is not None and self.lowered is not None
         subject = lowered if lowered is not None else normal.lower()
+        if lowered is None:
+            starts = None
         breaks: list[int] | None = None
-        firsts = (
-            self.lowered.finditer(subject)
-            if starts is None or lowered is None
-            else matches_at(self.lowered.anchored, subject, starts)
-        )
         # Every first match in one sentence shares the sentence's first second match: searched
-        # once a sentence, or a long sentence would be searched again for each of its words.
-        bounds: tuple[int, int] | None = None
+        # once a sentence, and a sentence with none is passed over whole, or a long sentence
+        # would be searched again, or walked, for each of its words.
+        bounds = (0, -1)
         second: re.Match[str] | None = None
-        for first in firsts:
-            if breaks is None:
-                breaks = sentence_marks(subject)
-            sentence = sentence_bounds(breaks, len(subject), first.start(), first.end())
-            if sentence != bounds:
-                bounds = sentence
-                second = self.second.search(subject, *sentence)
-            if second is not None:
-                yield min(first.start(), second.start()), max(first.end(), second.end())
+        pos = 0
+        while (first := self._first(subject, starts, pos)) is not None:
+            pos = first.end() if first.end() > first.start() else first.start() + 1
+            if not (bounds[0] <= first.start() and first.end() <= bounds[1]):
+                if breaks is None:
+                    breaks = sentence_marks(subject)
+                bounds = sentence_bounds(breaks, len(subject), first.start(), first.end())
+                second = self.second.search(subject, *bounds)
+            if second is None:
+                pos = max(pos, bounds[1])
+                continue
+            yield min(first.start(), second.start()), max(first.end(), second.end())
+
+    def _first(self, subject: str, starts: list[int] | None, pos: int) -> re.Match[str] | None:
+        """The first part's next match at or after `pos`, tried only at `starts` when known."""
+        assert self.lowered is not None
+        if starts is None:
+            return self.lowered.search(subject, pos)
+        match = self.lowered.anchored.match
+        for i in range(bisect.bisect_left(starts, pos), len(starts)):
+            if (m := match(subject, starts[i])) is not None:
+                return m
+        return None
 
 
 @lru_cache(maxsize=32)
