@@ -129,6 +129,8 @@ class Situation(BaseModel):
     """Injury, illness or danger."""
     bereavement: bool = False
     """The customer tells of a death."""
+    missed_visit: bool = False
+    """A booked visit or appointment (an engineer, an installer, a delivery slot) nobody kept."""
     shipment: bool = False
     """The email speaks of a delivery, parcel, courier or tracking."""
     tried: list[str] = Field(default_factory=list)

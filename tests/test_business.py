@@ -46,6 +46,27 @@ def test_the_examples_of_a_business_get_different_replies() -> None:
         assert len(replies) == len(_examples(business))
 
 
+@pytest.mark.parametrize(
+    ("email", "category", "fits", "misfits"),
+    [
+        # A stolen number is an account taken over, not a billing error to refund.
+        ("03-number-ported.txt", "account_or_access", r"security team", r"\brefund\b"),
+        # A line that is down is a faulty service, not "no category fits".
+        ("01-broadband-down.txt", "damaged_or_defective", r"credit every one", r"look into this"),
+        # An engineer nobody sent: rebook the visit, not "we treated you that way".
+        ("04-missed-engineer.txt", "poor_service", r"rebook the visit", r"treated you"),
+    ],
+)
+def test_a_telecom_complaint_gets_the_reply_its_situation_needs(
+    email: str, category: str, fits: str, misfits: str
+) -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "telecom" / "assistant.toml")
+    result = helper.draft((ROOT / "examples" / "telecom" / "emails" / email).read_bytes())
+    assert result.classification.category.value == category
+    assert re.search(fits, result.reply) and not re.search(misfits, result.reply), result.reply
+    assert result.lint.ok, [(f.rule, f.text) for f in result.lint.errors()]
+
+
 def test_the_business_brings_its_vocabulary() -> None:
     text = "You cancelled my flight home and I have nowhere to go."
     airline = assistant.Assistant(Settings.model_validate({"company": {"business": "airline"}}))

@@ -29,6 +29,20 @@ def test_happening_now_danger_and_bereavement() -> None:
     assert _read("My mother passed away and I need to close her account.").bereavement
 
 
+@pytest.mark.parametrize(
+    ("text", "missed"),
+    [
+        ("I took a day off for the engineer and nobody came.", True),
+        ("The technician didn't turn up for the second time.", True),
+        ("You missed my installation appointment on Monday.", True),
+        ("The engineer came on time and fixed the line.", False),
+        ("My parcel came a day late.", False),
+    ],
+)
+def test_a_booked_visit_nobody_kept(text: str, missed: bool) -> None:
+    assert _read(text).missed_visit is missed
+
+
 def test_what_the_customer_already_tried_and_their_deadline() -> None:
     s = _read(
         "My broadband has been down since Friday. I've already restarted the router twice. "

@@ -116,6 +116,15 @@ _DEATH = re.compile(
     r"mum|mom|dad|son|daughter))\b",
     _I,
 )
+_MISSED_VISIT = re.compile(
+    r"\b(?:engineers?|technicians?|installers?|fitters?|plumbers?|electricians?|surveyors?|"
+    r"driver|courier)\b[^.!?\n]{0,40}\b(?:never (?:came|showed|turned up|arrived)|"
+    r"didn.?t (?:come|show|turn up)|did not (?:come|show|turn up)|no[- ]shows?)\b|"
+    r"\b(?:nobody|no one|no-one) (?:came|showed up|turned up)\b|"
+    r"\bmissed (?:the |my |our |another |a )?(?:appointment|install\w*|visit)\b|"
+    r"\bno[- ]show\b",
+    _I,
+)
 _TRIED = re.compile(
     r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?)\s+(?:already\s+|also\s+|even\s+)?"
     r"(?:tried (?:\w+ing\b|everything|all the|the (?:steps|troubleshooting|fixes))|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
@@ -274,6 +283,7 @@ def read_situation(email: Email, classification: Classification) -> Situation:
         danger=bool(_DANGER.search(text))
         or Signal.safety_issue in classification.escalation_signals,
         bereavement=bool(_DEATH.search(text)),
+        missed_visit=bool(_MISSED_VISIT.search(text)),
         shipment=bool(_SHIPMENT.search(text)),
         tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(body)))[:3],
         problem=_problem(text, anchor),

@@ -6,6 +6,7 @@ corpus, cross-validated, was at least 0.95)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -30,6 +31,18 @@ class Family(BaseModel):
     suggestion: str
     must_flag: list[str] = Field(min_length=1)
     must_not_flag: list[str] = Field(min_length=1)
+    owned: str | None = None
+    """A sentence this matches, with none of `hedges`, owns what it is about and is not of this
+    family whatever the model says: the labelling guide's plain specific apology ("we're sorry
+    we lost your bag"), which a model of word and character n-grams can score high."""
+    hedges: str | None = None
+
+    def is_owned(self, sentence: str) -> bool:
+        return (
+            self.owned is not None
+            and re.search(self.owned, sentence, re.IGNORECASE) is not None
+            and (self.hedges is None or re.search(self.hedges, sentence, re.IGNORECASE) is None)
+        )
 
 
 @cache
@@ -72,7 +85,7 @@ def tone_hits(ctx: Context, email: str | None, ignored: set[str]) -> list[Hit]:
         column = model.labels.index(family.label)
         cut = model.cutoffs[family.label]
         for (start, end), p in zip(spans, scores[:, column], strict=True):
-            if p >= cut.warning:
+            if p >= cut.warning and not family.is_owned(ctx.text[start:end]):
                 severity: Severity = "error" if p >= cut.error else "warning"
                 hits.append(Hit(family, start, end, float(p), severity))
     return hits
