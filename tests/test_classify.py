@@ -116,6 +116,12 @@ def test_facts_travel_with_the_classification() -> None:
             Category.damaged_or_defective,
         ),
         ("My dress still says 'processing' ten days later.", Category.shipping_delay),
+        ("Still no sign of the lamp I ordered in March.", Category.shipping_delay),
+        ("Thanks for loosing my luggage on the way to Rome.", Category.lost_or_missing),
+        ("I got home and found I have someone else's suitcase.", Category.wrong_item_or_size),
+        ("My number was ported out without my permission.", Category.account_or_access),
+        ("The internet has been down at my flat all week.", Category.damaged_or_defective),
+        ("The engineer never came, and I took the day off.", Category.poor_service),
         (
             "Please cancel my order, I ordered the wrong colour.",
             Category.cancellation_or_order_change,
@@ -166,6 +172,7 @@ NOT_SIGNALS = [
     (Signal.safety_issue, "The candles melted in the heat of the van and set lopsided."),
     (Signal.safety_issue, "My connecting flight is at risk because the plane is late."),
     (Signal.safety_issue, "I left my prescription glasses in room 12."),
+    (Signal.chargeback_threat, "Without my phone I can't get bank codes to log in."),
 ]
 
 

@@ -119,8 +119,8 @@ _DEATH = re.compile(
 _MISSED_VISIT = re.compile(
     r"\b(?:engineers?|technicians?|installers?|fitters?|plumbers?|electricians?|surveyors?|"
     r"driver|courier)\b[^.!?\n]{0,40}\b(?:never (?:came|showed|turned up|arrived)|"
-    r"didn.?t (?:come|show|turn up)|did not (?:come|show|turn up)|no[- ]shows?)\b|"
-    r"\b(?:nobody|no one|no-one) (?:came|showed up|turned up)\b|"
+    r"didn.?t (?:come|show|turn up)|did not (?:come|show|turn up)|no[- ]shows?|"
+    r"(?:nobody|no one|no-one) (?:came|showed up|turned up))\b|"
     r"\bmissed (?:the |my |our |another |a )?(?:appointment|install\w*|visit)\b|"
     r"\bno[- ]show\b",
     _I,
