@@ -23,6 +23,18 @@ def test_plain_text_keeps_the_complaint_and_finds_facts() -> None:
     assert "blue kettle" in email.facts.products
 
 
+@pytest.mark.parametrize(
+    ("text", "product"),
+    [
+        ("You sent me a new modem that doesn't work.", "modem"),
+        ("The set-top box keeps rebooting.", "set-top box"),
+        ("My new SIM card was never activated.", "sim card"),
+    ],
+)
+def test_a_telecom_device_is_named_as_the_product(text: str, product: str) -> None:
+    assert product in [p.lower() for p in parse(text).facts.products]
+
+
 def test_on_wrote_history_is_stripped_but_kept_as_quoted() -> None:
     email = parse(
         "Still nothing. Please send it.\n\n"

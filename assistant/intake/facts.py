@@ -51,7 +51,7 @@ PRODUCT_NOUNS = (
     "jeans|trousers|pants|shorts|skirt|sweater|jumper|hoodie|shoes|boots|sneakers|trainers|sandals|"
     "socks|hat|scarf|gloves|bag|backpack|suitcase|wallet|watch|ring|necklace|bracelet|earrings|"
     "phone|smartphone|tablet|laptop|charger|cable|headphones|earbuds|speaker|camera|lens|monitor|"
-    "keyboard|mouse|printer|router|tv|television|lamp|chair|desk|table|sofa|mattress|pillow|"
+    "keyboard|mouse|printer|router|modem|sim card|set-top box|tv|television|lamp|chair|desk|table|sofa|mattress|pillow|"
     "duvet|blanket|towel|curtains|rug|vase|photo frame|tablecloth|napkins|widget|widgets|gadget|drill|saw|hammer|"
     "toy|puzzle|book|stroller|pram|car seat|bike|bicycle|helmet|tent|sleeping bag|"
     "candle|soap|shampoo|cream|perfume|serum|vacuum|hoover|fan|heater|air fryer|microwave|"
