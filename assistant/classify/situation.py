@@ -127,7 +127,7 @@ _MISSED_VISIT = re.compile(
 )
 _TRIED = re.compile(
     r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?)\s+(?:already\s+|also\s+|even\s+)?"
-    r"(?:tried (?:\w+ing\b|everything|all the|the (?:steps|troubleshooting|fixes))|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
+    r"(?:tried (?:\w+ing\b|everything|all the|(?:the|your) (?:\w+ )?(?:steps|troubleshooting|fixes|instructions|suggestions|guide))|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
     r"followed|unplugged|turned (?:it|the \w+) off and on|turned (?:it|the \w+) off|updated|"
     r"changed my password|power cycled)\b[^.!?\n,;]*",
     _I,

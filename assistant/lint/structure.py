@@ -521,6 +521,118 @@ def prompt_echo(text: str, ctx: Context, known: Known) -> list[Span]:
     return _merge(spans)
 
 
+# What the customer reports, and the reply's words that say it did not happen: blame that is
+# not in the reply's words alone but in denying the customer's account beside them.
+_CONTRADICTIONS = [
+    (  # late or delayed; "it left on time"
+        re.compile(r"\b(?:late|delayed|delays?|hours? (?:behind|waiting))\b", re.I),
+        WordRegex(
+            r"\b(?:departed|left|arrived|landed|operated|ran|was|were|is|are|has been|have been) "
+            r"(?:on time|on schedule|as scheduled|punctual(?:ly)?)\b"
+        ),
+    ),
+    (  # down, not working, no signal; "there are no outages", "it's working normally"
+        re.compile(
+            r"\b(?:down|outages?|not working|(?:doesn.?t|does not|won.?t|isn.?t|stopped) work\w*|"
+            r"no (?:signal|service|internet|connection|broadband)|keeps? (?:dropping|cutting out)|crash\w*)\b",
+            re.I,
+        ),
+        WordRegex(
+            r"\b(?:(?:there (?:are|is|were|was|have been|has been) )?no (?:known |reported )?"
+            r"(?:outages?|faults?|issues?|problems?|disruption)(?: (?:in|on|at|with|affecting) "
+            r"(?:your|the|our) (?:area|network|line|end|side|servers?|systems?|service))|"
+            r"(?:not|aren.?t|are not) (?:seeing|aware of|showing) any (?:outages?|faults?|issues?|problems?)|"
+            r"(?:is|are|['’]s) (?:working|running) (?:fine|normally|correctly|as (?:expected|it should|they should)))\b"
+        ),
+    ),
+    (  # never arrived; "it was delivered"
+        re.compile(
+            r"\b(?:never (?:arrived|came|received|got)|(?:not|hasn.?t|haven.?t|didn.?t) "
+            r"(?:been )?(?:arrived?|received?|delivered|come|get|got))\b",
+            re.I,
+        ),
+        WordRegex(
+            r"\b(?:(?:was|were|has been|have been|shows? as|marked as) (?:successfully )?delivered|"
+            r"(?:was|were) signed for)\b"
+        ),
+    ),
+]
+# "Have you tried restarting it?": asking again for what the customer says they already did.
+_ASKED_AGAIN = WordRegex(
+    r"\b(?:have you (?:already |also )?(?:tried|checked|restarted|reset|rebooted|cleared|reinstalled|"
+    r"updated|followed|contacted|called)|did you (?:try|check|restart|reset|reboot|clear|reinstall|update|"
+    r"follow|contact|call)|(?:could|can|would) you (?:please )?(?:try|restart|reset|reboot|clear|"
+    r"reinstall)|please (?:try|restart|reset|reboot|clear|reinstall))\b[^.!?\n]*"
+)
+_TRIED_WORDS = re.compile(r"[a-z]{4,}")
+_TRY_VERBS = frozenset(
+    [
+        "tried",
+        "trying",
+        "already",
+        "restarted",
+        "restart",
+        "rebooted",
+        "reboot",
+        "reset",
+        "cleared",
+        "clear",
+        "reinstalled",
+        "reinstall",
+        "updated",
+        "update",
+        "followed",
+        "follow",
+        "checked",
+        "check",
+        "contacted",
+        "called",
+        "times",
+        "twice",
+        "again",
+        "still",
+        "have",
+        "with",
+        "your",
+        "that",
+        "this",
+    ]
+)
+
+
+def doubt_contradicts_customer(text: str, ctx: Context, known: Known) -> list[Span]:
+    """The reply says what the customer reported did not happen ("our flights departed on time"
+    to someone whose flight was late), or asks them to try what they say they already tried."""
+    reading = _fits(known)
+    if reading is None or known.email is None:
+        return []
+    spans = [
+        m.span()
+        for reported, denial in _CONTRADICTIONS
+        if reported.search(known.email)
+        for m in denial.finditer(ctx.lowered)
+    ]
+    done = {
+        w for t in reading.tried for w in _TRIED_WORDS.findall(t.lower()) if w not in _TRY_VERBS
+    }
+    if done:
+        for m in _ASKED_AGAIN.finditer(ctx.lowered):
+            if done & set(_TRIED_WORDS.findall(m.group(0))) - _TRY_VERBS or _same_verb(
+                m.group(0), reading.tried
+            ):
+                spans.append(m.span())
+    return [s for s in spans if not ctx.is_excluded(*s)]
+
+
+_VERB = re.compile(r"\b(restart|reboot|reset|clear|reinstall|updat|uninstall)\w*")
+
+
+def _same_verb(asked: str, tried: list[str]) -> bool:
+    """ "Could you restart it?" to someone who restarted it: the same act, whatever its object."""
+    verbs = {v for t in tried for v in _VERB.findall(t.lower())}
+    return bool(verbs & set(_VERB.findall(asked)))
+
+
 def _merge(spans: list[Span]) -> list[Span]:
     merged: list[Span] = []
     for start, end in sorted(spans):
@@ -545,4 +657,5 @@ CHECKS: dict[str, Callable[[str, Context, Known], list[Span]]] = {
     "situation-cancel-request": situation_cancel_request,
     "situation-slow-reply": situation_slow_reply,
     "situation-unanswered-question": situation_unanswered_question,
+    "doubt-contradicts-customer": doubt_contradicts_customer,
 }
