@@ -557,6 +557,14 @@ _CONTRADICTIONS = [
         ),
     ),
 ]
+# A sentence that reports our records only to side with the customer ("it shows as delivered,
+# but it clearly wasn't"), or owns the failure, doubts nothing.
+_CONCEDES = re.compile(
+    r"\b(?:but|though|although|yet)\b[^.!?\n]*\b(?:you|it|he|she|they|the \w+) (?:clearly |obviously )?"
+    r"(?:didn.?t|wasn.?t|weren.?t|isn.?t|aren.?t|never|did not|was not|were not|is not|are not)\b|"
+    r"\b(?:our|my) (?:mistake|error|fault)\b|\bwrong (?:address|flat|house|door|locker|person|flight)\b",
+    re.I,
+)
 # "Have you tried restarting it?": asking again for what the customer says they already did.
 _ASKED_AGAIN = WordRegex(
     r"\b(?:have you (?:already |also )?(?:tried|checked|restarted|reset|rebooted|cleared|reinstalled|"
@@ -621,7 +629,11 @@ def doubt_contradicts_customer(text: str, ctx: Context, known: Known) -> list[Sp
                 m.group(0), reading.tried
             ):
                 spans.append(m.span())
-    return [s for s in spans if not ctx.is_excluded(*s)]
+    return [
+        s
+        for s in spans
+        if not ctx.is_excluded(*s) and not _CONCEDES.search(text, *ctx.sentence(*s))
+    ]
 
 
 _VERB = re.compile(r"\b(restart|reboot|reset|clear|reinstall|updat|uninstall)\w*")
