@@ -83,6 +83,10 @@ def test_the_right_reference_and_amount() -> None:
         # praise that happens to hold a complaint word ("still") is still praise
         ("Thanks to the driver who came in the storm, soaked and still smiling.", "thanks"),
         ("Thanks for nothing, my order never arrived and nobody answers.", "complaint"),
+        # thanks for a harm is sarcasm, not praise
+        ("Thanks so much for cancelling my flight while I was on my way.", "complaint"),
+        ("Thank you for double charging my card for one ticket.", "complaint"),
+        ("Thanks for charging my scooter at the hub, the staff were lovely.", "thanks"),
     ],
 )
 def test_not_every_email_is_a_complaint(text: str, kind: str) -> None:

@@ -178,6 +178,14 @@ _THANKS_SAID = re.compile(
     r"pass (?:it|this|that|my thanks|on my thanks) on|compliments? to)\b",
     _I,
 )
+# Thanks for a harm is sarcasm: "thanks for cancelling my flight", "thanks for nothing".
+_SARCASTIC_THANKS = re.compile(
+    r"\b(?:thank you|thanks|thx)(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
+    r"(?:cancell?ing|double[- ]?charging|overcharging|losing|loosing|breaking|ruining|"
+    r"delaying|wasting|ignoring|damaging|stranding|misplacing|forgetting|bumping|leaving me|"
+    r"making me|putting me|keeping me|sending me the wrong|nothing)\b",
+    _I,
+)
 # Complaint words that also turn up in praise ("soaked and still smiling", "no trouble at all").
 _WEAK_COMPLAINT = {"still", "no", "not", "never", "down"}
 _NOT_YET = {"not", "no", "hasn't", "hasn’t", "haven't", "haven’t", "isn't", "isn’t"}
@@ -378,6 +386,7 @@ def _kind(text: str, classification: Classification, questions: list[str]) -> st
     words = {m.group(0).lower() for m in _COMPLAINT.finditer(text)}
     if (
         _THANKS_SAID.search(text)
+        and not _SARCASTIC_THANKS.search(text)
         and words <= _WEAK_COMPLAINT
         and not classification.escalation_signals
     ):
