@@ -169,8 +169,11 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     learned = complaint_model() if use_model else None
     model = learned.predict(text.original[:READ_LIMIT]) if learned else _NO_MODEL
     joins_at = learned.joins_cues_at if learned else {}
-    if use_model and not scores:
-        # No category cue fired: the model's reading stands instead of `other`.
+    if use_model and not cues:
+        # No cue decided the category (none fired, or none strongly enough; an `other` cue such
+        # as "allergy" does decide): the model's reading stands instead of `other`. Measured on
+        # the training complaints, cross-validated: macro-F1 0.476 (the model only where no cue
+        # fired at all) against 0.505.
         guess = Category(max(model["category"], key=model["category"].__getitem__))
         if guess is not Category.other:
             category = guess
