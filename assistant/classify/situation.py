@@ -119,10 +119,10 @@ _DEATH = re.compile(
 _MISSED_VISIT = re.compile(
     r"\b(?:engineers?|technicians?|installers?|fitters?|plumbers?|electricians?|surveyors?|"
     r"driver|courier)\b[^.!?\n]{0,40}\b(?:never (?:came|showed|turned up|arrived)|"
-    r"didn.?t (?:come|show|turn up)|did not (?:come|show|turn up)|no[- ]shows?|"
+    r"didn.?t (?:come|show|turn up)|did not (?:come|show|turn up)|"
     r"(?:nobody|no one|no-one) (?:came|showed up|turned up))\b|"
     r"\bmissed (?:the |my |our |another |a )?(?:appointment|install\w*|visit)\b|"
-    r"\bno[- ]show\b",
+    r"\bno[- ]shows?\b",
     _I,
 )
 _TRIED = re.compile(
