@@ -111,3 +111,14 @@ def test_async_draft_matches_sync() -> None:
     a = assistant.Assistant()
     text = (EXAMPLES / "13-late-delivery.txt").read_text()
     assert asyncio.run(a.adraft(text)).reply == a.draft(text).reply
+
+
+def test_an_order_we_cancelled_is_offered_back_not_cancelled_again() -> None:
+    result = assistant.draft(
+        "Thanks for cancelling my order without telling me. I needed it for Friday."
+    )
+    assert "I can cancel" not in result.reply
+    assert "we cancelled your order" in result.reply
+    assert "back through today" in result.reply
+    assert "asked for" not in result.meta_goal
+    assert result.lint.ok

@@ -14,6 +14,17 @@ def _read(text: str) -> assistant.Situation:
 def test_who_cancelled_is_read_from_the_words() -> None:
     assert _read("You just cancelled the second leg of my flight.").actor == "company"
     assert _read("I asked you to cancel my order two days ago.").actor == "customer"
+    # Thanks for a cancellation, or asking why it happened, is about one we made.
+    assert (
+        _read("Thanks so much for cancelling my flight while I'm in the taxi.").actor == "company"
+    )
+    assert _read("Why did you cancel my order? I never asked you to.").actor == "company"
+
+
+def test_a_cancellation_we_made_is_not_what_the_customer_asks_for() -> None:
+    ours = assistant.classify("Thanks for cancelling my order without telling me.")
+    assert ours.desired_outcome != "the order cancelled"
+    assert assistant.classify("Please cancel my order.").desired_outcome == "the order cancelled"
 
 
 def test_direct_questions_are_kept_and_rhetorical_ones_are_not() -> None:

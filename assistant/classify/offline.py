@@ -51,6 +51,7 @@ _NOT_SHOUTING = {
     "FAQ",
     "BBB",
 }
+_CANCELLED = "the order cancelled"  # the outcome cues.toml names for a cancellation asked for
 _NO_MODEL: dict[str, dict[str, float]] = {"category": {}, "signals": {}}
 _NEGATIVE_SIGNALS = {Signal.chargeback_threat, Signal.legal_threat, Signal.public_review_threat}
 
@@ -196,20 +197,26 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     sentiment, sentiment_cues = _sentiment(text, signals)
     cues.extend(Cue(label=sentiment, text=t) for t in sentiment_cues)
     urgency = _urgency(text.original, category, sentiment, signals)
-    outcome = next((o for p, o in lex.outcomes if p.first(text)), None)
+    outcomes = [o for p, o in lex.outcomes if p.first(text)]
     reading = Classification(
         category=category,
         urgency=urgency,
         sentiment=sentiment,
         escalation_signals=signals,
-        desired_outcome=outcome,
+        desired_outcome=outcomes[0] if outcomes else None,
         facts=email.facts,
         cues=cues,
         backend="offline",
         confidence=model["category"].get(category.value, 1.0),
         signal_confidence={Signal(k): v for k, v in model["signals"].items()},
     )
-    return reading.model_copy(update={"situation": read_situation(email, reading)})
+    situation = read_situation(email, reading)
+    if situation.actor == "company":
+        # "Thanks for cancelling my flight": a cancellation we made is not what they ask for.
+        outcomes = [o for o in outcomes if o != _CANCELLED]
+    return reading.model_copy(
+        update={"situation": situation, "desired_outcome": outcomes[0] if outcomes else None}
+    )
 
 
 def _distinct(cues: list[Cue]) -> list[Cue]:

@@ -209,6 +209,12 @@ _COMPANY_ACTED = re.compile(
     r"(?:just\s+|have\s+|'ve\s+|has\s+|then\s+|simply\s+)?(?:cancell?ed|changed|moved|rescheduled|"
     r"overbooked|bumped|downgraded|cut off|disconnected|suspended|closed|blocked|deleted|removed|gave away|"
     r"charged|took|lost|sent|delayed)\b"
+    # Thanks for a cancellation is sarcasm about ours ("thanks for cancelling my flight"), and
+    # "why did you cancel my order" asks about one we made.
+    r"|\b(?:thank you|thanks|thx)(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
+    r"(?:cancell?ing|changing|moving|rescheduling|bumping|downgrading|closing|suspending|deleting)\s+(?:my|our)\b"
+    r"|\b(?:why|how) (?:did|could|would|have|has) (?:you|they|your \w+) (?:just )?"
+    r"(?:cancell?(?:ed)?|change[d]?|move[d]?|close[d]?|suspend(?:ed)?|delete[d]?)\s+(?:my|our)\b"
     r"|\b(?:my|our|the) (?:flight|booking|order|account|line|service|reservation|subscription|"
     r"connection|leg|seat|room|table)\b[^.!?\n]{0,40}\b(?:was|got|has been|were|have been) (?:cancell?ed|changed|"
     r"moved|suspended|closed|blocked|deleted|disconnected|cut off|given (?:away|to (?:someone|somebody) else))\b",

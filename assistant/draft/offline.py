@@ -209,6 +209,7 @@ def playbook_vars(
         "wants_refund": classification.desired_outcome == "a refund",
         "wants_cancel": cues.cancel and situation.actor != "company",
         "company_acted": situation.actor == "company",
+        "we_cancelled": cues.cancel and situation.actor == "company",
         "asked_to_cancel": bool(_ASKED_CANCEL.search(email.body)) and situation.actor == "customer",
         "cancel_trouble": bool(email.quoted)
         or bool(_CANCEL_TROUBLE.search(email.body))
