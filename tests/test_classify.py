@@ -165,6 +165,20 @@ SIGNAL_PHRASES = [
         Signal.safety_issue,
         "The new formula cleaner smells of bleach even though it says unscented.",
     ),
+    (Signal.churn_threat, "That was the last time I fly with you."),
+    (Signal.churn_threat, "Well done, you've lost a customer of ten years."),
+    (Signal.churn_threat, "I'm taking my business to your competitors."),
+    (Signal.churn_threat, "Now looking at other providers, thanks for nothing."),
+    (Signal.churn_threat, "I'm porting my number out on Friday."),
+    (Signal.public_review_threat, "I'll make sure all my followers know how you treat people."),
+    (Signal.public_review_threat, "I'm sharing this story everywhere I can."),
+    (Signal.public_review_threat, "Next stop, the local newspaper."),
+    (Signal.public_review_threat, "Trust me, people will hear about this."),
+    (Signal.safety_issue, "The high chair's strap snapped with my toddler in it."),
+    (Signal.safety_issue, "A woman fainted at the gate and nobody called first aid."),
+    (Signal.safety_issue, "There were droppings behind the fridge in our apartment."),
+    (Signal.safety_issue, "Your curry made my whole family ill."),
+    (Signal.safety_issue, "My daughter was stung by a wasp nest by the pool."),
 ]
 NOT_SIGNALS = [
     (Signal.churn_threat, "The drawer got so hot that I have stopped using the air fryer."),
@@ -173,6 +187,10 @@ NOT_SIGNALS = [
     (Signal.safety_issue, "My connecting flight is at risk because the plane is late."),
     (Signal.safety_issue, "I left my prescription glasses in room 12."),
     (Signal.chargeback_threat, "Without my phone I can't get bank codes to log in."),
+    (Signal.churn_threat, "Is this the last time I can order before Christmas?"),
+    (Signal.public_review_threat, "I bought a tv and the media player app will not open."),
+    (Signal.safety_issue, "Honestly I felt stung by a roaming bill of 87 pounds."),
+    (Signal.safety_issue, "They made us wait an hour at the desk for our keys."),
 ]
 
 
