@@ -51,7 +51,6 @@ _NOT_SHOUTING = {
     "FAQ",
     "BBB",
 }
-_CANCELLED = "the order cancelled"  # the outcome cues.toml names for a cancellation asked for
 _NO_MODEL: dict[str, dict[str, float]] = {"category": {}, "signals": {}}
 _NEGATIVE_SIGNALS = {Signal.chargeback_threat, Signal.legal_threat, Signal.public_review_threat}
 
@@ -95,7 +94,7 @@ class _Lexicon:
     categories: dict[Category, list[tuple[CuePattern, float]]]
     signals: dict[Signal, list[CuePattern]]
     sentiment: dict[str, list[CuePattern]]
-    outcomes: list[tuple[CuePattern, str]]
+    outcomes: list[tuple[CuePattern, str, bool]]  # pattern, outcome, only if the customer asks
     prefilter: Prefilter
 
     def read(self, text: str) -> Text:
@@ -124,7 +123,7 @@ def lexicon() -> _Lexicon:
         Signal(name): [cue(p) for p in spec["cues"]] for name, spec in data["signal"].items()
     }
     sentiment = {k: [cue(p) for p in v] for k, v in data["sentiment"].items()}
-    outcomes = [(cue(o["pattern"]), o["outcome"]) for o in data["outcome"]]
+    outcomes = [(cue(o["pattern"]), o["outcome"], o.get("asked", False)) for o in data["outcome"]]
     return _Lexicon(
         min_score=float(data["min_score"]),
         categories=categories,
@@ -197,13 +196,11 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
     sentiment, sentiment_cues = _sentiment(text, signals)
     cues.extend(Cue(label=sentiment, text=t) for t in sentiment_cues)
     urgency = _urgency(text.original, category, sentiment, signals)
-    outcomes = [o for p, o in lex.outcomes if p.first(text)]
     reading = Classification(
         category=category,
         urgency=urgency,
         sentiment=sentiment,
         escalation_signals=signals,
-        desired_outcome=outcomes[0] if outcomes else None,
         facts=email.facts,
         cues=cues,
         backend="offline",
@@ -211,12 +208,11 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
         signal_confidence={Signal(k): v for k, v in model["signals"].items()},
     )
     situation = read_situation(email, reading)
-    if situation.actor == "company":
-        # "Thanks for cancelling my flight": a cancellation we made is not what they ask for.
-        outcomes = [o for o in outcomes if o != _CANCELLED]
-    return reading.model_copy(
-        update={"situation": situation, "desired_outcome": outcomes[0] if outcomes else None}
+    we_acted = situation.actor == "company"
+    outcome = next(
+        (o for p, o, asked in lex.outcomes if not (asked and we_acted) and p.first(text)), None
     )
+    return reading.model_copy(update={"situation": situation, "desired_outcome": outcome})
 
 
 def _distinct(cues: list[Cue]) -> list[Cue]:

@@ -179,9 +179,10 @@ _THANKS_SAID = re.compile(
     _I,
 )
 # Thanks for a harm is sarcasm: "thanks for cancelling my flight", "thanks for nothing".
+_THANKS_FOR = r"\b(?:thank you|thanks|thx)(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
 _SARCASTIC_THANKS = re.compile(
-    r"\b(?:thank you|thanks|thx)(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
-    r"(?:cancell?ing|double[- ]?charging|overcharging|losing|loosing|breaking|ruining|"
+    _THANKS_FOR
+    + r"(?:cancell?ing|double[- ]?charging|overcharging|losing|loosing|breaking|ruining|"
     r"delaying|wasting|ignoring|damaging|stranding|misplacing|forgetting|bumping|leaving me|"
     r"making me|putting me|keeping me|sending me the wrong|nothing)\b",
     _I,
@@ -211,8 +212,9 @@ _COMPANY_ACTED = re.compile(
     r"charged|took|lost|sent|delayed)\b"
     # Thanks for a cancellation is sarcasm about ours ("thanks for cancelling my flight"), and
     # "why did you cancel my order" asks about one we made.
-    r"|\b(?:thank you|thanks|thx)(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
-    r"(?:cancell?ing|changing|moving|rescheduling|bumping|downgrading|closing|suspending|deleting)\s+(?:my|our)\b"
+    r"|"
+    + _THANKS_FOR
+    + r"(?:cancell?ing|changing|moving|rescheduling|bumping|downgrading|closing|suspending|deleting)\s+(?:my|our)\b"
     r"|\b(?:why|how) (?:did|could|would|have|has) (?:you|they|your \w+) (?:just )?"
     r"(?:cancell?(?:ed)?|change[d]?|move[d]?|close[d]?|suspend(?:ed)?|delete[d]?)\s+(?:my|our)\b"
     r"|\b(?:my|our|the) (?:flight|booking|order|account|line|service|reservation|subscription|"
