@@ -138,3 +138,14 @@ def test_harm_from_a_meal_is_refunded_and_reported_not_remade() -> None:
 def test_a_repeated_failure_is_owned_only_when_the_customer_says_so(text: str, said: bool) -> None:
     reply = assistant.draft(text).reply
     assert ("happened more than once" in reply) is said, reply
+
+
+def test_an_airline_does_not_contradict_a_customer_who_changed_the_flight() -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "airline" / "assistant.toml")
+    theirs = helper.draft(
+        "Thanks for cancelling my flight. Yes, I changed it last week, but still."
+    )
+    assert "not yours" not in theirs.reply
+    assert "The cancellation was ours" in theirs.reply
+    ours = helper.draft("Thanks for cancelling my flight while I'm in the taxi to the airport.")
+    assert "That was our change, not yours" in ours.reply

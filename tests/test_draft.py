@@ -113,6 +113,26 @@ def test_async_draft_matches_sync() -> None:
     assert asyncio.run(a.adraft(text)).reply == a.draft(text).reply
 
 
+@pytest.mark.parametrize(
+    "email",
+    [
+        "Cancelled flight 5 minutes before take off. Now what?",
+        "The restaurant cancelled my order after 40 minutes and nobody told me why.",
+    ],
+)
+def test_a_cancellation_that_happened_is_put_right_not_offered_again(email: str) -> None:
+    reply = assistant.draft(email).reply
+    assert "I can cancel" not in reply and "I'll cancel" not in reply
+    assert "change you asked for" not in reply
+    assert "back through at no extra cost" in reply
+
+
+def test_noise_cancelling_headphones_are_a_fault_not_a_cancellation() -> None:
+    result = assistant.draft("My noise-cancelling headphones stopped charging after a month.")
+    assert result.classification.category.value == "damaged_or_defective"
+    assert "change you asked for" not in result.reply
+
+
 def test_an_order_we_cancelled_is_offered_back_not_cancelled_again() -> None:
     result = assistant.draft(
         "Thanks for cancelling my order without telling me. I needed it for Friday."

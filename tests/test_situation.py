@@ -21,6 +21,37 @@ def test_who_cancelled_is_read_from_the_words() -> None:
     assert _read("Why did you cancel my order? I never asked you to.").actor == "company"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could you cancel the second one? I placed the same order twice.",
+        "Subject: Cancel order 4471 please\n\nI ordered the wrong size this morning.",
+        "I'd like to change my delivery to every four weeks.",
+        "I've moved to Leeds and want to cancel my membership.",
+        "Is it possible to cancel a pre-order?",
+        "Could my booking be moved to next month? My mother is in hospital.",
+        "I've been trying to cancel order 5512 but the website won't let me.",
+    ],
+)
+def test_the_customers_own_request_is_read_as_theirs(text: str) -> None:
+    assert _read(text).actor == "customer"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancelled flight 5 minutes before take off. Now what?",
+        "The restaurant cancelled my order after 40 minutes.",
+        "One more revised date and I'm cancelling the lot.",
+        "They want to cancel the booking, not me.",
+    ],
+)
+def test_a_cancellation_that_happened_is_no_request_from_the_customer(text: str) -> None:
+    reading = assistant.classify(text)
+    assert reading.situation.actor != "customer"
+    assert reading.desired_outcome != "the order cancelled"
+
+
 def test_a_cancellation_we_made_is_not_what_the_customer_asks_for() -> None:
     ours = assistant.classify("Thanks for cancelling my order without telling me.")
     assert ours.desired_outcome != "the order cancelled"

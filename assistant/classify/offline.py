@@ -208,9 +208,9 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
         signal_confidence={Signal(k): v for k, v in model["signals"].items()},
     )
     situation = read_situation(email, reading)
-    we_acted = situation.actor == "company"
+    they_asked = situation.actor == "customer"
     outcome = next(
-        (o for p, o, asked in lex.outcomes if not (asked and we_acted) and p.first(text)), None
+        (o for p, o, asked in lex.outcomes if (they_asked or not asked) and p.first(text)), None
     )
     return reading.model_copy(update={"situation": situation, "desired_outcome": outcome})
 

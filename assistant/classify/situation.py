@@ -222,14 +222,34 @@ _COMPANY_ACTED = re.compile(
     r"moved|suspended|closed|blocked|deleted|disconnected|cut off|given (?:away|to (?:someone|somebody) else))\b",
     _I,
 )
+# The customer's own request: asked, wanted or tried, in a question ("could you cancel", "is it
+# possible to cancel"), an instruction ("Cancel order 4471 please") or done themselves.
+_CHANGE = r"(?:cancel|change|amend|modify|stop|close|end|pause|move)\b"
+_DID_IT = r"\b(?:i|we)(?:\s+(?:have|had|already|just)|\s*'ve)*\s+(?:cancell?ed|changed|amended)\b"
 _CUSTOMER_ASKED = re.compile(
-    r"\b(?:i|we)\s+(?:have\s+|had\s+|'ve\s+|am\s+|'m\s+)?(?:asked|requested|wanted|want|tried|trying|need|would like|'d like)"
-    r"\s+(?:you\s+|them\s+)?(?:to\s+)?(?:cancel|change|amend|modify|stop|close|end)\b"
-    r"|\bplease (?:cancel|change|amend|close|stop)\b|\bcan (?:i|you) (?:cancel|change|amend)\b"
-    r"|^\W*(?:hi\W+)?trying to (?:cancel|change)\b"
-    r"|\b(?:i|we) (?:cancell?ed|changed|amended)\b",
-    _I,
+    "|".join(
+        [
+            r"\b(?:i|we)(?:\s+(?:have|had|am|was|been|would|really|just|still|also|only)|\s*'(?:ve|m|d))*"
+            r"\s+(?:asked|requested|wanted|want|wish|tried|trying|need|needed|like|called|rang|"
+            r"phoned|emailed)\s+(?:(?:you|them|someone)\s+)?(?:to\s+)?" + _CHANGE,
+            r"(?:\band|\bbut|\bso|\bjust|\breally|,) (?:would like|want|wish|need) to " + _CHANGE,
+            r"\b(?:please|pls|plz|kindly)\s+(?:(?:could|can) you\s+)?" + _CHANGE,
+            r"\b(?:can|could|may|would|will) (?:i|we|you|someone)\s+(?:please\s+|just\s+|still\s+)?"
+            + _CHANGE,
+            r"\bhow (?:do|can|could|would|should) (?:i|we) " + _CHANGE,
+            r"\b(?:is it|is there a way|would it be) possible to " + _CHANGE,
+            r"\b(?:(?:could|can) (?:it|this|that|(?:my|our|the) \w+)|(?:my|our|the) \w+ (?:could|can))"
+            r" be (?:cancell?ed|changed|moved|amended)\b",
+            r"(?:^|[.!?]\s+|subject:\s*)(?:cancel|change|amend) (?:my|our|the|this|order|it)\b",
+            r"^\W*(?:hi\W+)?trying to (?:cancel|change)\b",
+            # Not "I'm cancelling": as often a threat ("or I'm cancelling the lot") as a request.
+            _DID_IT,
+        ]
+    ),
+    _I | re.M,
 )
+# The customer made the change themselves ("yes I changed it, but you still cancelled it").
+CHANGED_IT_THEMSELVES = re.compile(_DID_IT, _I)
 _NOT_ORDER = re.compile(
     r"\b(?:police|crime|case|ticket|incident|complaint|claim|report|reference from|ref from)\b[^.!?\n]{0,20}$",
     _I,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..classify.situation import second_person
+from ..classify.situation import CHANGED_IT_THEMSELVES, second_person
 from ..config import Settings
 from ..errors import TemplateError
 from ..intake.facts import first_name
@@ -91,6 +91,8 @@ _NO_DATE = re.compile(
     r"\b(?:haven.?t|have not|never) (?:had|got|been given) (?:a|any) (?:delivery|shipping|dispatch) date\b",
     re.I,
 )
+_CANCEL = re.compile(r"(?<!noise.)\bcancel")  # not noise-cancelling headphones
+_CANCEL_VERB = re.compile(r"\bcancel\b", re.I)
 _NO_CANCEL = re.compile(r"\b(?:don.?t|do not|didn.?t|never|not) (?:want (?:to|it) )?cancel", re.I)
 
 # After a death, what is left to sort is paperwork: an account, a booking, a bill.
@@ -142,7 +144,7 @@ class BodyCues:
 def body_cues(body: str) -> BodyCues:
     text = body.lower()
     return BodyCues(
-        cancel=bool(re.search(r"\bcancel", text)) and not _NO_CANCEL.search(text),
+        cancel=bool(_CANCEL.search(text)) and not _NO_CANCEL.search(text),
         exchange=bool(re.search(r"\b(?:exchange|replace|swap)\b", text)),
         size_issue=bool(_SIZE.search(text)),
         partial=bool(_PARTIAL.search(text)),
@@ -207,8 +209,16 @@ def playbook_vars(
         "happened_before": bool(_HAPPENED_BEFORE.search(whole)),
         "sentiment": classification.sentiment,
         "wants_refund": classification.desired_outcome == "a refund",
-        "wants_cancel": cues.cancel and situation.actor != "company",
+        # A request to cancel is the customer's own, or the verb itself where no one is named
+        # ("the run around to cancel my account"); "Cancelled flight" only says it happened.
+        "wants_cancel": cues.cancel
+        and (
+            situation.actor == "customer"
+            or (situation.actor == "unknown" and bool(_CANCEL_VERB.search(email.body)))
+        ),
+        "cancel_mentioned": cues.cancel,  # a cancellation, whoever made or wants it
         "company_acted": situation.actor == "company",
+        "they_changed": bool(CHANGED_IT_THEMSELVES.search(email.body)),
         "we_cancelled": cues.cancel and situation.actor == "company",
         "asked_to_cancel": bool(_ASKED_CANCEL.search(email.body)) and situation.actor == "customer",
         "cancel_trouble": bool(email.quoted)
