@@ -245,3 +245,17 @@ def test_a_long_email_is_read_to_its_end_by_the_cues_and_understood_by_its_begin
     assert Signal.chargeback_threat in long.escalation_signals  # the cues read it all
     assert long.category == short.category == Category.lost_or_missing
     assert long.situation.about == short.situation.about
+
+
+def test_a_reply_in_a_thread_is_not_by_itself_a_repeat_contact() -> None:
+    # Answering our own earlier email is how most threads go; only the customer's words about
+    # chasing us (several times, still no answer) make it a repeat contact.
+    email = (
+        "Thanks for getting back to me. The replacement kettle arrived today and the lid "
+        "is cracked as well. Could you send another one?\n\n"
+        "On Mon, 3 Jun 2024, Support wrote:\n"
+        "> We're sorry the first kettle arrived damaged. A replacement is on its way.\n"
+    )
+    c = assistant.classify(email)
+    assert c.category is Category.damaged_or_defective
+    assert Signal.repeat_contact not in c.escalation_signals

@@ -182,9 +182,10 @@ def classify(email: Email, *, use_model: bool = True) -> Classification:
 
     signals: list[Signal] = []
     for signal, signal_patterns in lex.signals.items():
+        # A reply in a thread is not by itself a repeat contact (the labelling guide's is being
+        # in touch several times with no answer): on the training complaints the thread alone
+        # raised 47 false signals for 9 true ones.
         found_signal = _hits(signal_patterns, text)
-        if signal is Signal.repeat_contact and email.quoted:
-            found_signal.append("(replying to an earlier thread)")
         chance = model["signals"].get(signal.value, 0.0)
         if not found_signal and chance >= joins_at.get(signal.value, math.inf):
             found_signal.append(f"(learned model, {chance:.0%})")
