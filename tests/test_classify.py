@@ -179,6 +179,18 @@ SIGNAL_PHRASES = [
     (Signal.safety_issue, "There were droppings behind the fridge in our apartment."),
     (Signal.safety_issue, "Your curry made my whole family ill."),
     (Signal.safety_issue, "My daughter was stung by a wasp nest by the pool."),
+    (
+        Signal.chargeback_threat,
+        "If the refund isn't here by Friday I'll raise a dispute with my bank.",
+    ),
+    (Signal.chargeback_threat, "I'm going to dispute the payment if this drags on."),
+    (Signal.chargeback_threat, "Sort it out or I take it up with my credit card company."),
+    (Signal.chargeback_threat, "I'll ask my bank to reverse the payment."),
+    (Signal.chargeback_threat, "Fine, I'll just charge it back."),
+    (Signal.chargeback_threat, "Next step is a Section 75 claim."),
+    (Signal.public_review_threat, "I'll be writing a very honest review of this shop."),
+    (Signal.public_review_threat, "The photos of the stain are going in my review."),
+    (Signal.public_review_threat, "I'll start posting about this until someone answers."),
 ]
 NOT_SIGNALS = [
     (Signal.churn_threat, "The drawer got so hot that I have stopped using the air fryer."),
@@ -191,6 +203,12 @@ NOT_SIGNALS = [
     (Signal.public_review_threat, "I bought a tv and the media player app will not open."),
     (Signal.safety_issue, "Honestly I felt stung by a roaming bill of 87 pounds."),
     (Signal.safety_issue, "They made us wait an hour at the desk for our keys."),
+    (Signal.chargeback_threat, "My bank says the refund hasn't arrived yet."),
+    (Signal.chargeback_threat, "I went to my bank to check and the money has not come back."),
+    (Signal.chargeback_threat, "Please take the payment again, the first one failed."),
+    (Signal.public_review_threat, "I read a lot of good reviews before I ordered."),
+    (Signal.public_review_threat, "I'm posting the item back to you today."),
+    (Signal.public_review_threat, "I saw the offer on your Facebook page."),
 ]
 
 
