@@ -131,6 +131,10 @@ class Situation(BaseModel):
     """The customer tells of a death."""
     missed_visit: bool = False
     """A booked visit or appointment (an engineer, an installer, a delivery slot) nobody kept."""
+    staff_conduct: bool = False
+    """Someone of ours treated the customer badly (rude, dismissive, talked down to, hung up on),
+    as against a service that fell short with nobody's manner at fault (a queue, a delay, no
+    snacks on board)."""
     shipment: bool = False
     """The email speaks of a delivery, parcel, courier or tracking."""
     tried: list[str] = Field(default_factory=list)

@@ -109,6 +109,11 @@ def test_facts_travel_with_the_classification() -> None:
             Category.cancellation_or_order_change,
         ),
         ("The woman on your phone line laughed at me.", Category.poor_service),
+        (
+            "The flight attendant moved my bag and sarcastically said welcome aboard.",
+            Category.poor_service,
+        ),
+        ("The rep I spoke to was completely unprofessional.", Category.poor_service),
         ("My order was supposed to arrive Tuesday. It's Thursday.", Category.shipping_delay),
         ("Your app deleted all my notes after syncing.", Category.damaged_or_defective),
         (

@@ -142,3 +142,14 @@ def test_an_order_we_cancelled_is_offered_back_not_cancelled_again() -> None:
     assert "back through today" in result.reply
     assert "asked for" not in result.meta_goal
     assert result.lint.ok
+
+
+def test_a_rude_agent_and_a_long_queue_get_different_apologies() -> None:
+    rude = assistant.draft("The woman on your phone line was rude to me and hung up on me.")
+    queue = assistant.draft("I waited on hold for two hours and nobody ever answered the phone.")
+    assert rude.classification.category.value == "poor_service"
+    assert queue.classification.category.value == "poor_service"
+    # Someone's manner goes to the people involved; a queue is nobody's manner.
+    assert "treated you that way" in rude.reply and "team lead" in rude.reply
+    assert "treated you" not in queue.reply and "team lead" not in queue.reply
+    assert rude.lint.ok and queue.lint.ok

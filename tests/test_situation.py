@@ -228,3 +228,19 @@ def test_a_cancellation_made_hard_is_owned_as_hard() -> None:
     ).reply
     assert "trouble cancelling your order 5512" in reply or "so hard" in reply
     assert "Of course" not in reply
+
+
+@pytest.mark.parametrize(
+    ("text", "conduct"),
+    [
+        ("The agent was rude and hung up on me.", True),
+        ("Your rep talked down to me like I was stupid.", True),
+        ("The gate agent sarcastically said I should have read the rules.", True),
+        ("A flight attendant shoved past me and scolded my son.", True),
+        ("I waited on hold for two hours before anyone answered.", False),
+        ("There was no entertainment on a nine-hour flight.", False),
+        ("The queue at the counter was forty people long.", False),
+    ],
+)
+def test_someones_manner_is_told_from_a_service_that_fell_short(text: str, conduct: bool) -> None:
+    assert _read(text).staff_conduct is conduct

@@ -125,6 +125,21 @@ _MISSED_VISIT = re.compile(
     r"\bno[- ]shows?\b",
     _I,
 )
+# How someone of ours behaved, not what the service lacked: in the training corpus two in three
+# poor-service complaints name no one's manner (a queue, a delay, no entertainment on board),
+# and "I'm sorry we treated you that way" does not fit them.
+_STAFF_CONDUCT = re.compile(
+    r"\b(?:rude(?:ly|ness)?|attitude|unprofessional|condescending|dismissive|disrespect\w*|"
+    r"patroni[sz]\w*|belittl\w*|insult\w*|abusive|aggressive(?:ly)?|hostile|sarcastic\w*|smirk\w*|"
+    r"scold\w*|threaten(?:ed|ing) (?:me|us)|shov(?:ed|ing)|pushed (?:me|us|past)|"
+    r"incompeten\w*|(?:bad|useless|clueless) (?:reps?|agents?|staff)|"
+    r"eye[- ]?roll\w*|roll(?:ed|ing) (?:her|his|their) eyes|(?:yell|shout|scream|snapp?)(?:ed|ing) at|swore at|laugh(?:ed|ing) at|"
+    r"talk(?:ed|ing|s) down|spoke to (?:me|us|my \w+) like|hung up on|hang up on|"
+    r"ignored (?:me|us|my)|treated (?:me|us|my \w+)|made (?:me|us|my \w+) feel|"
+    r"embarrass\w*|humiliat\w*|accus(?:ed|ing) (?:me|us|my)|refused to (?:help|serve|listen)|"
+    r"(?:couldn.?t|could not) (?:have )?care(?:d)? less|didn.?t (?:even )?care)\b",
+    _I,
+)
 _TRIED = re.compile(
     r"\b(?:i(?:'ve| have)?|we(?:'ve| have)?)\s+(?:already\s+|also\s+|even\s+)?"
     r"(?:tried (?:\w+ing\b|everything|all the|(?:the|your) (?:\w+ )?(?:steps|troubleshooting|fixes|instructions|suggestions|guide))|restarted|reset|rebooted|reinstalled|re-?installed|uninstalled|cleared|"
@@ -320,6 +335,7 @@ def read_situation(email: Email, classification: Classification) -> Situation:
         or Signal.safety_issue in classification.escalation_signals,
         bereavement=bool(_DEATH.search(text)),
         missed_visit=bool(_MISSED_VISIT.search(text)),
+        staff_conduct=bool(_STAFF_CONDUCT.search(text)),
         shipment=bool(_SHIPMENT.search(text)),
         tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(body)))[:3],
         problem=_problem(text, anchor),
