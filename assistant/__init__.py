@@ -70,9 +70,11 @@ def _default() -> Assistant:
     return Assistant(load_settings())
 
 
-def lint(text: str) -> LintReport:
-    """Lint a reply with the default settings ($ASSISTANT_CONFIG and the environment)."""
-    return _default().lint(text)
+def lint(text: str, *, email: Text | None = None) -> LintReport:
+    """Lint a reply with the default settings ($ASSISTANT_CONFIG and the environment). Given the
+    customer's email (text, bytes or a parsed Email), the rules that read the situation and the
+    ones that see blame in contradicting the customer run too."""
+    return _default().lint(text, email=email)
 
 
 def classify(text: Text) -> Classification:

@@ -410,9 +410,21 @@ def classify(ctx: click.Context, source: str, fmt: str, backend: str | None) -> 
 @click.option(
     "--semantic", is_flag=True, help="Add the semantic layer (needs the [semantic] extra)."
 )
+@click.option(
+    "--email",
+    "email_path",
+    metavar="FILE",
+    help="The complaint the reply answers: the rules that read the situation run too.",
+)
 @click.pass_context
 @_fail_cleanly
-def lint(ctx: click.Context, sources: tuple[str, ...], fmt: str, semantic: bool) -> None:
+def lint(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    fmt: str,
+    semantic: bool,
+    email_path: str | None,
+) -> None:
     """Lint the reply in each SOURCE (a text file, or - for stdin).
 
     Prints line:col rule-id severity message. Exits 1 when any error finding remains.
@@ -421,7 +433,10 @@ def lint(ctx: click.Context, sources: tuple[str, ...], fmt: str, semantic: bool)
     if semantic and "assistant" not in obj:
         obj["assistant"] = Assistant.from_config(obj.get("config"), {("lint", "semantic"): "true"})
     assistant = _assistant(ctx)
-    reports = {source: assistant.lint(_read_text(assistant, source)) for source in sources}
+    email = assistant.read_file(email_path) if email_path is not None else None
+    reports = {
+        source: assistant.lint(_read_text(assistant, source), email=email) for source in sources
+    }
     if fmt == "json":
         if len(reports) == 1:
             _print_json(lint_payload(next(iter(reports.values()))))

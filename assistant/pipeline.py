@@ -148,14 +148,16 @@ class Assistant:
         )
 
     # lint
-    def lint(self, text: str, *, email: Email | None = None, exempt: bool = True) -> LintReport:
-        """`exempt=False` for a drafted reply: a model's quotations and markers exempt nothing."""
+    def lint(self, text: str, *, email: Text | None = None, exempt: bool = True) -> LintReport:
+        """`email` is the complaint the reply answers (text, bytes or a parsed Email).
+        `exempt=False` for a drafted reply: a model's quotations and markers exempt nothing."""
+        email = self.read(email) if email is not None else None
         allowed = amounts_in(email.body) if email else frozenset()
         return self.linter.lint(
             text, allowed_amounts=allowed, email=email.body if email else None, exempt=exempt
         )
 
-    async def alint(self, text: str, *, email: Email | None = None) -> LintReport:
+    async def alint(self, text: str, *, email: Text | None = None) -> LintReport:
         """`lint` in a worker thread: an event loop serving others is never held up."""
         return await asyncio.to_thread(self.lint, text, email=email)
 

@@ -223,3 +223,13 @@ def test_threads_reviewing_at_once_share_one_audit_log(
     assert len(set(ids)) == 8
     assert len(helper.history(limit=100)) == 8
     assert len(opened) == 1
+
+
+def test_lint_reads_the_reply_beside_the_complaint_it_answers() -> None:
+    complaint = "My flight BA279 was 3 hours late and I missed my connection in Doha."
+    reply = "I'm sorry to hear that. Our flights departed on time today. I'll email you tomorrow."
+    # Alone the reply reads as polite; beside the complaint it contradicts the customer.
+    assert assistant.lint(reply).ok
+    for email in (complaint, complaint.encode(), assistant.Assistant().read(complaint)):
+        report = assistant.lint(reply, email=email)
+        assert "doubt-contradicts-customer" in {f.rule for f in report.findings}

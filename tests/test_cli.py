@@ -173,3 +173,16 @@ def test_lint_json_carries_the_tone_models_findings(tmp_path: Path) -> None:
     config.write_text("[lint]\nmodel = false\n")
     off = run_cli("--config", str(config), "lint", "--format", "json", "-", stdin=reply)
     assert not [f for f in json.loads(off.out)["findings"] if f["layer"] == "model"]
+
+
+def test_lint_with_the_complaint_sees_a_reply_that_contradicts_it(tmp_path: Path) -> None:
+    reply = tmp_path / "reply.txt"
+    reply.write_text("I'm sorry to hear that. Our flights departed on time today.")
+    complaint = tmp_path / "complaint.txt"
+    complaint.write_text("My flight BA279 was 3 hours late and I missed my connection.")
+    assert run_cli("lint", str(reply)).code == 0
+    r = run_cli("lint", "--format", "json", "--email", str(complaint), str(reply))
+    assert r.code == 1, r.err
+    assert "doubt-contradicts-customer" in {f["rule"] for f in json.loads(r.out)["findings"]}
+    missing = run_cli("lint", "--email", str(tmp_path / "nope.txt"), str(reply))
+    assert missing.code == 2 and "Traceback" not in missing.err

@@ -341,3 +341,13 @@ def test_open_drafts_are_bounded_and_an_evicted_one_is_still_in_history(
     gone = client.post("/api/reject", json={"record_id": first, "reason": "late"})
     assert gone.status_code == 400 and "draft it again" in gone.json()["error"]
     assert first in {r["id"] for r in client.get("/api/history?decision=pending").json()}
+
+
+def test_lint_reads_a_given_complaint_when_no_draft_is_open(client: TestClient) -> None:
+    reply = "I'm sorry to hear that. Our flights departed on time today."
+    complaint = "My flight BA279 was 3 hours late and I missed my connection."
+    alone = client.post("/api/lint", json={"text": reply}).json()
+    beside = client.post("/api/lint", json={"text": reply, "email": complaint}).json()
+    assert "doubt-contradicts-customer" not in {f["rule"] for f in alone["findings"]}
+    assert "doubt-contradicts-customer" in {f["rule"] for f in beside["findings"]}
+    assert client.post("/api/lint", json={"text": reply, "email": " "}).status_code == 400

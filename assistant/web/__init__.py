@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..commitments import find_commitments
 from ..errors import AssistantError, InputError
 from ..loopback import is_loopback_host
-from ..models import Classification, Commitment, DraftResult, LintReport
+from ..models import Classification, Commitment, DraftResult, LintReport, Text
 from ..pipeline import Assistant
 from ..prompts import html_templates
 from ..review import Record, Review
@@ -42,6 +42,10 @@ class LintIn(BaseModel):
     text: str
     record_id: str | None = Field(
         default=None, description="The draft under review, for its email's context."
+    )
+    email: str | None = Field(
+        default=None,
+        description="The complaint the reply answers, when no draft under review gives it.",
     )
 
 
@@ -268,7 +272,7 @@ def create_app(
     async def lint(body: LintIn) -> Response:
         within_limit(body.text)
         open_review = reviews.get(body.record_id) if body.record_id else None
-        email = open_review.result.email if open_review is not None else None
+        email: Text | None = open_review.result.email if open_review is not None else body.email
         # In a worker thread: a long reply must not hold up every other request.
         report = await assistant.alint(body.text, email=email)
         return Response(report.model_dump_json(), media_type="application/json")
