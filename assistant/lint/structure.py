@@ -96,7 +96,9 @@ PRESENCE: dict[str, WordRegex] = {
 
 _GIVING = WordRegex(
     r"\b(?:credit\w*|voucher|gift ?card|compensation|goodwill|coupon|refund\w*|reimburs\w*|"
-    r"give|giving|send you|sent you|pay you|paid you|transfer\w*|discount|bonus)\b",
+    r"give|giving|send you|sent you|pay you|paid you|transfer\w*|discount|bonus|cheque|award\w*|"
+    # Money put where the customer has it: "adding 3,500 SEK to your account", "you'll get £1.2k back".
+    r"(?:to|into|onto) your (?:account|balance|wallet|card|bank)|get\b[^!?\n]{0,30}?\bback)\b",
 )
 _NO_RETURN = WordRegex(
     r"\b(?:no need to|(?:don['’]t|do not) (?:need|have) to|without (?:needing|having) to|never have to)"
