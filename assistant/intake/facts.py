@@ -330,7 +330,10 @@ def money_in(text: str) -> Iterator[re.Match[str]]:
 _PAID = re.compile(
     r"\b(?:paid|pay|paying|cost|costs|charged|charge|charging|billed|bill|price|priced|spent|bought|"
     r"purchased|overcharged|total|worth|fee|fees|lost|owed|deducted|debited|taken|withdrawn|"
-    r"out of pocket|cost me)\b"
+    r"out of pocket|cost me|"
+    # Money that left the customer or is theirs to have back.
+    r"(?:came|went|gone|taken) out|(?:from|out of) (?:my|our) (?:account|card|bank)|deposit|"
+    r"(?:my|our) (?:credit|account) balance|waiting for (?:my|our)|owe[sd]? (?:me|us))\b"
     r"|\b(?:want|need|get|give me) (?:my|our|all (?:my|our)) [^!?\n]{0,20}?\bback\b"
     r"|\b(?:my|our) \S+ refund\b",  # "my £64.99 refund": money the customer is owed
     re.I,
