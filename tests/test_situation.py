@@ -129,6 +129,10 @@ def test_the_right_reference_and_amount() -> None:
         ("Thanks so much for cancelling my flight while I was on my way.", "complaint"),
         ("Thank you for double charging my card for one ticket.", "complaint"),
         ("Thanks for charging my scooter at the hub, the staff were lovely.", "thanks"),
+        # ... however little else it says, and thanks for the time a thing took
+        ("Why are the child rates the same as online? Thanks for wasting my time.", "complaint"),
+        ("Thanks to for taking 3 weeks to install my new internet.", "complaint"),
+        ("Thanks for taking the time to help me yesterday, Kiran was brilliant.", "thanks"),
     ],
 )
 def test_not_every_email_is_a_complaint(text: str, kind: str) -> None:

@@ -194,12 +194,18 @@ _THANKS_SAID = re.compile(
     _I,
 )
 # Thanks for a harm is sarcasm: "thanks for cancelling my flight", "thanks for nothing".
-_THANKS_FOR = r"\b(?:thank you|thanks|thx)(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
+# "thanks to @name for", with the handle gone as the corpus's tweets have it: "thanks to for".
+_THANKS_FOR = (
+    r"\b(?:thank you|thanks|thx)(?: to(?: \w+)?)?(?: (?:so|very) much| a lot| again)? for (?:\w+ )?"
+)
 _SARCASTIC_THANKS = re.compile(
     _THANKS_FOR
     + r"(?:cancell?ing|double[- ]?charging|overcharging|losing|loosing|breaking|ruining|"
     r"delaying|wasting|ignoring|damaging|stranding|misplacing|forgetting|bumping|leaving me|"
-    r"making me|putting me|keeping me|sending me the wrong|nothing)\b",
+    r"making me|putting me|keeping me|sending me the wrong|nothing|"
+    # Thanks for the time it took: "thanks for taking 3 weeks to install my internet".
+    r"taking (?:\w+ ){0,3}(?:minutes|hours|days|weeks|months|years|ages|forever|so long)|"
+    r"(?:the )?(?:\w+ )?(?:hour|day|week|month)s?(?: long)? wait)\b",
     _I,
 )
 # Complaint words that also turn up in praise ("soaked and still smiling", "no trouble at all").
@@ -442,7 +448,8 @@ def _kind(text: str, classification: Classification, questions: list[str]) -> st
     # "Please change my address, it hasn't shipped yet": a request, not a complaint.
     if _REQUEST.search(text) and words <= _NOT_YET and not classification.escalation_signals:
         return "request"
-    if complaint or classification.escalation_signals or settled:
+    # Thanks for a harm is a complaint however little else it says ("Thanks for wasting my time").
+    if complaint or classification.escalation_signals or settled or _SARCASTIC_THANKS.search(text):
         return "complaint"
     if _THANKS.search(text):
         return "thanks"
