@@ -63,6 +63,11 @@ def test_direct_questions_are_kept_and_rhetorical_ones_are_not() -> None:
     assert s.questions == ["How do I file a claim?"]
 
 
+def test_a_question_in_a_sentences_last_clause_is_kept_and_a_vent_is_not() -> None:
+    s = _read("My bag was ripped on BA12, how do I file a claim? Two days waiting, what gives?")
+    assert s.questions == ["My bag was ripped on BA12, how do I file a claim?"]
+
+
 def test_happening_now_danger_and_bereavement() -> None:
     now = _read("There is a man in 3A moaning in pain and sweating, on board right now.")
     assert now.happening_now and now.danger
@@ -133,6 +138,16 @@ def test_the_right_reference_and_amount() -> None:
         ("Why are the child rates the same as online? Thanks for wasting my time.", "complaint"),
         ("Thanks to for taking 3 weeks to install my new internet.", "complaint"),
         ("Thanks for taking the time to help me yesterday, Kiran was brilliant.", "thanks"),
+        # praise in the words people tweet it
+        ("You guys rock! Another great flight, on time.", "thanks"),
+        ("Big shout out to Kim at the gate for being so helpful", "thanks"),
+        ("Please commend the crew of flight 442, they were hilarious.", "thanks"),
+        # a question after what the customer tells us first
+        (
+            "I fly Wednesday and I'm on crutches, what's your policy for travelling with them?",
+            "question",
+        ),
+        ("Hello : How many guests may I bring into the lounge?", "question"),
     ],
 )
 def test_not_every_email_is_a_complaint(text: str, kind: str) -> None:

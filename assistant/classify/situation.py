@@ -164,6 +164,8 @@ _QUESTION_START = re.compile(
     r"did|should|shall|may|have|has|any(?:one|body)?|is there)\b",
     _I,
 )
+_QUESTION_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:and|but|so)\s+", _I)
+_NEGATED_START = re.compile(r"^\w+(?:n['’]t| not)\b", _I)
 _RHETORICAL = re.compile(
     r"\b(?:guess what|are you (?:kidding|serious|joking)|seriously|how about|how hard|how difficult|"
     r"what kind of|what the|who does that|why would (?:i|anyone)|how is this (?:acceptable|ok)|"
@@ -182,8 +184,14 @@ _ASKS_FOR_REMEDY = re.compile(
     _I,
 )
 _THANKS = re.compile(
-    r"\b(?:thank you|thanks|thx|kudos|shout-?out|great job|well done|love (?:it|your|the)|"
-    r"appreciate\w*|amazing service|excellent service|brilliant|above and beyond)\b",
+    r"\b(?:thank you|thanks|thx|kudos|shout[- ]?out|great job|well done|love (?:it|your|the)|"
+    r"appreciate\w*|amazing service|excellent service|brilliant|above and beyond|"
+    # Praise in the words people tweet it: "you rock", "props to pilot Justin", "pls recognize".
+    r"(?:you|you guys|y'all) rock|(?:you're|you are|you guys are) the best|props to|recogni[sz]e|"
+    r"praise|commend|congrat\w*|impressed|incredible|phenomenal|awesome|fantastic|superb|"
+    r"outstanding|credit to your|nice things|"
+    r"best \w+ ever|(?:great|wonderful|lovely|friendly|helpful|excellent) "
+    r"(?:crew|staff|team|service|pilot|agent|people|job|work|flight|experience))\b",
     _I,
 )
 # Thanks said in so many words: "just wanted to say thanks to the driver", "please pass it on".
@@ -415,14 +423,22 @@ def _questions(body: str) -> list[str]:
             continue
         # "Hi, how do I file a claim?": the question starts after the greeting.
         sentence = re.sub(
-            r"^(?:hi|hello|hey|dear \w+|so|ok|okay|and|also|but|please)\b[,\s]*",
+            r"^(?:hi|hello|hey|dear \w+|so|ok|okay|and|also|but|please)\b[,:;!\s]*",
             "",
             sentence,
             flags=_I,
         )
+        asks = sentence
+        if not _QUESTION_START.match(sentence):
+            # "I'm on crutches, what's your policy for them?": the question is the last clause,
+            # when it asks something whole ("..., what gives?" and "..., can't fix it?" vent).
+            # The sentence is kept: what "them" is belongs to the question.
+            asks = _QUESTION_CLAUSE.split(sentence)[-1]
+            if len(asks.split()) < 4 or _NEGATED_START.match(asks) or len(sentence.split()) > 30:
+                continue
         # Past twenty words a "question" is a vent with a question mark on it.
-        short = len(sentence.split()) <= 20
-        if short and _QUESTION_START.match(sentence) and not _RHETORICAL.search(sentence):
+        short = len(asks.split()) <= 20
+        if short and _QUESTION_START.match(asks) and not _RHETORICAL.search(sentence):
             asked.append(sentence.rstrip("?").strip() + "?")
     return list(dict.fromkeys(asked))[:4]
 
