@@ -196,8 +196,18 @@ SIGNAL_PHRASES = [
     (Signal.public_review_threat, "I'll be writing a very honest review of this shop."),
     (Signal.public_review_threat, "The photos of the stain are going in my review."),
     (Signal.public_review_threat, "I'll start posting about this until someone answers."),
+    (Signal.churn_threat, "If it's not fixed by Wednesday I'm leaving."),
+    (Signal.churn_threat, "Refund it or I'll take my dog's dinner business elsewhere."),
+    (Signal.churn_threat, "I've been a member for 14 months and I'm thinking of cancelling."),
+    (Signal.churn_threat, "I've already got a quote from another provider."),
+    (Signal.churn_threat, "If not, I'll be using one of your competitors from now on."),
+    (Signal.churn_threat, "I'll have to move my shop to another platform entirely."),
 ]
 NOT_SIGNALS = [
+    (Signal.churn_threat, "I'm thinking of switching to you from my current provider."),
+    (Signal.churn_threat, "If it's no trouble I'll leave the parcel with a neighbour."),
+    (Signal.churn_threat, "If I cancel the order will I get a refund?"),
+    (Signal.churn_threat, "Can I buy the charger elsewhere?"),
     (Signal.churn_threat, "The drawer got so hot that I have stopped using the air fryer."),
     (Signal.safety_issue, "We ordered the fire station set, not the space shuttle one."),
     (Signal.safety_issue, "The candles melted in the heat of the van and set lopsided."),
