@@ -202,6 +202,23 @@ SIGNAL_PHRASES = [
     (Signal.churn_threat, "I've already got a quote from another provider."),
     (Signal.churn_threat, "If not, I'll be using one of your competitors from now on."),
     (Signal.churn_threat, "I'll have to move my shop to another platform entirely."),
+    (Signal.churn_threat, "I'm done with the app, it's been nothing but trouble."),
+    (Signal.churn_threat, "If my credit goes, so do I."),
+    (Signal.churn_threat, "This first booking with you will be my last."),
+    (Signal.churn_threat, "I'll think twice about renewing next year."),
+    (Signal.churn_threat, "If it isn't sorted we'll just go back to our old provider."),
+    (Signal.churn_threat, "I'll be telling my mum to use someone else."),
+    (Signal.public_review_threat, "The reviews are glowing, so I'll be writing one that isn't."),
+    (Signal.public_review_threat, "I'm updating my seller feedback tonight."),
+    (Signal.public_review_threat, "I'm posting the photos on your Facebook page."),
+    (Signal.public_review_threat, "Awful stay - do not book this hotel."),
+    (Signal.public_review_threat, "Save yourself the bother and shop anywhere else."),
+    (
+        Signal.safety_issue,
+        "A passenger had a medical emergency and the crew ignored the call button.",
+    ),
+    (Signal.safety_issue, "My son's inhaler and medicine were in the lost bag."),
+    (Signal.safety_issue, "The driver threatened me when I asked him to slow down."),
 ]
 NOT_SIGNALS = [
     (Signal.churn_threat, "I'm thinking of switching to you from my current provider."),
@@ -224,6 +241,13 @@ NOT_SIGNALS = [
     (Signal.public_review_threat, "I read a lot of good reviews before I ordered."),
     (Signal.public_review_threat, "I'm posting the item back to you today."),
     (Signal.public_review_threat, "I saw the offer on your Facebook page."),
+    (Signal.churn_threat, "Please go back to the old design."),
+    (Signal.churn_threat, "The last train will be the last one tonight."),
+    (Signal.churn_threat, "I went back to the old router and it works."),
+    (Signal.public_review_threat, "I changed the feedback setting in the app."),
+    (Signal.safety_issue, "They threatened us with a late fee."),
+    (Signal.safety_issue, "Do you offer medical emergency refunds on tickets?"),
+    (Signal.safety_issue, "I'm a doctor and I work nights, so morning delivery is no good."),
 ]
 
 
