@@ -34,6 +34,8 @@ class CompanyProfile(_Strict):
     website: str | None = None
     support_email: str | None = None
     phone: str | None = None
+    messaging: list[str] = []
+    """Chat apps the company answers customers on ("WhatsApp"); a reply may name only these."""
 
 
 class Policy(_Strict):

@@ -310,11 +310,61 @@ def unlisted_email(text: str, ctx: Context, known: Known) -> list[Span]:
     return spans
 
 
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_DIGIT_WORD = "(?:" + "|".join(_DIGIT_WORDS) + ")"
+_SPELT_TOKEN = rf"(?:(?:double|triple) {_DIGIT_WORD}|{_DIGIT_WORD})"
+# "oh seven seven zero, nine double zero..." A number read out in words, as a model may be told
+# to write one so no digit shows; seven digits or more make it a phone number.
+_SPELT_NUMBER = WordRegex(rf"\b{_SPELT_TOKEN}(?:[ ,-]+{_SPELT_TOKEN}){{4,}}\b")
+
+
+def _spelt_digits(words: str) -> str:
+    digits = []
+    times = 1
+    for word in re.findall(r"[a-z]+", words):
+        if word in ("double", "triple"):
+            times = 2 if word == "double" else 3
+            continue
+        digits.append(_DIGIT_WORDS[word] * times)
+        times = 1
+    return "".join(digits)
+
+
+_SPELT_NUMBER_ANY_CASE = re.compile(_SPELT_NUMBER.pattern, re.I)
+
+
+def _lowered_matches(
+    fast: WordRegex, any_case: re.Pattern[str], text: str, lowered: str
+) -> Iterator[re.Match[str]]:
+    """A lowercase pattern's matches in `text`: in the lowered text, whose offsets hold unless
+    lowering changed its length ("İ"), else case-insensitively in the text itself."""
+    if len(lowered) == len(text):
+        return fast.finditer(lowered)
+    return any_case.finditer(text)
+
+
+def _spelt_phones(text: str, lowered: str) -> Iterator[tuple[Span, str]]:
+    for m in _lowered_matches(_SPELT_NUMBER, _SPELT_NUMBER_ANY_CASE, text, lowered):
+        digits = _spelt_digits(m.group(0).lower())
+        if 7 <= len(digits) <= 15:
+            yield m.span(), digits
+
+
 def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
-    if not _DIGIT_RUN.search(text):
-        return []
     allowed = re.sub(r"\D", "", known.company.phone or "")
-    spans = []
+
+    def ours(digits: str) -> bool:
+        if allowed and (digits.endswith(allowed[-7:]) or allowed.endswith(digits)):
+            return True
+        return digits in known.customer_digits  # theirs, said back to them
+
+    spelt = [span for span, digits in _spelt_phones(text, ctx.lowered) if not ours(digits)]
+    if not _DIGIT_RUN.search(text):
+        return spelt
+    spans = spelt
     # Tried only where a number can begin: a run of digits, a "+" or a "(".
     runs = digit_runs(text)
     starts = heapq.merge(runs, (m.start() for m in _PHONE_LEAD.finditer(text)))
@@ -322,13 +372,32 @@ def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
     spaced = [m for m in matches_at(_SPACED_DIGITS, text, runs) if len(m.group(0)) > 2 * 6]
     for m in [*matches_at(PHONE, text, starts), *spaced]:
         digits = phone_digits(m.group(0))
-        if digits is None:
-            continue
-        if allowed and (digits.endswith(allowed[-7:]) or allowed.endswith(digits)):
-            continue
-        if digits in known.customer_digits:
-            continue  # the customer's own order, account or phone number, said back to them
-        spans.append(m.span())
+        if digits is not None and not ours(digits):
+            spans.append(m.span())
+    return spans
+
+
+_APPS = ("whatsapp", "telegram", "wechat", "viber", "discord", "snapchat", "kik", "threema",
+         "wickr", "icq", "signal")  # fmt: skip
+# Chat apps a fraudster asks to be contacted on. Signal is also a common word ("phone signal"),
+# so it counts only as somewhere to be messaged.
+_MESSAGING = WordRegex(
+    r"\b(?:telegram|whats ?app|wechat|viber|discord|snapchat|kik|threema|wickr|icq|"
+    r"(?:on|via|over|through|using|download|install|add (?:me|us|him|her)) signal(?! strength| bars?"
+    r"| drops?| is| was| in| at| quality| coverage| booster)|signal (?:app|messenger|chat))\b"
+)
+_MESSAGING_ANY_CASE = re.compile(_MESSAGING.pattern, re.I)
+
+
+def unlisted_messaging(text: str, ctx: Context, known: Known) -> list[Span]:
+    """Chat apps the company profile does not list: "message @refund_desk on Telegram" sends the
+    customer to whoever an email named, out of sight of the audit log."""
+    ours = {re.sub(r"\W", "", app.lower()) for app in known.company.messaging}
+    spans = []
+    for m in _lowered_matches(_MESSAGING, _MESSAGING_ANY_CASE, text, ctx.lowered):
+        squashed = re.sub(r"\W", "", m.group(0).lower())
+        if next(a for a in _APPS if a in squashed) not in ours:
+            spans.append(m.span())
     return spans
 
 
@@ -661,6 +730,7 @@ CHECKS: dict[str, Callable[[str, Context, Known], list[Span]]] = {
     "unlisted-link": unlisted_link,
     "unlisted-phone": unlisted_phone,
     "unlisted-email": unlisted_email,
+    "unlisted-messaging": unlisted_messaging,
     "prompt-echo": prompt_echo,
     "no-ownership": _missing("ownership"),
     "no-next-step": _missing("next-step", "next-step-number"),
