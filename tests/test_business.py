@@ -149,3 +149,10 @@ def test_an_airline_does_not_contradict_a_customer_who_changed_the_flight() -> N
     assert "The cancellation was ours" in theirs.reply
     ours = helper.draft("Thanks for cancelling my flight while I'm in the taxi to the airport.")
     assert "That was our change, not yours" in ours.reply
+    # Who changed it is not said: the reply owns the journey without claiming either way.
+    unsaid = helper.draft(
+        "I had to change like 3 flights and because it was basic economy I had to spend 1k+ "
+        "on new tickets for a day early."
+    )
+    assert "not yours" not in unsaid.reply and "we cancelled" not in unsaid.reply
+    assert "Getting you there is our job" in unsaid.reply

@@ -52,6 +52,25 @@ def test_a_cancellation_that_happened_is_no_request_from_the_customer(text: str)
     assert reading.desired_outcome != "the order cancelled"
 
 
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        # A flight is cancelled by the airline, however the customer puts it.
+        ("Flight 3328 from CMH to ORD delayed all day then cancelled.", "company"),
+        (
+            "flight from Louisville to BWI tonight was cancelled. Can someone get me home?",
+            "company",
+        ),
+        ("Canceled flights with bad communication #fail", "company"),
+        ("I cancelled my flight and the refund never came.", "customer"),
+        ("If my flight is cancelled tomorrow I'll miss the wedding.", "unknown"),
+        ("I had to change like 3 flights and spend 1k on new tickets.", "unknown"),
+    ],
+)
+def test_who_cancelled_a_flight_is_read_from_the_words(text: str, actor: str) -> None:
+    assert _read(text).actor == actor
+
+
 def test_a_cancellation_we_made_is_not_what_the_customer_asks_for() -> None:
     ours = assistant.classify("Thanks for cancelling my order without telling me.")
     assert ours.desired_outcome != "the order cancelled"

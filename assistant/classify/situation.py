@@ -248,7 +248,13 @@ _COMPANY_ACTED = re.compile(
     r"(?:cancell?(?:ed)?|change[d]?|move[d]?|close[d]?|suspend(?:ed)?|delete[d]?)\s+(?:my|our)\b"
     r"|\b(?:my|our|the) (?:flight|booking|order|account|line|service|reservation|subscription|"
     r"connection|leg|seat|room|table)\b[^.!?\n]{0,40}\b(?:was|got|has been|were|have been) (?:cancell?ed|changed|"
-    r"moved|suspended|closed|blocked|deleted|disconnected|cut off|given (?:away|to (?:someone|somebody) else))\b",
+    r"moved|suspended|closed|blocked|deleted|disconnected|cut off|given (?:away|to (?:someone|somebody) else))\b"
+    # A flight is cancelled by the airline: "Cancelled flight, no communication", "delayed all
+    # day then cancelled". A customer cancels a booking, and says so ("I cancelled my flight"
+    # names them first, and the earlier actor wins).
+    r"|\bcancell?ed (?:my |our |the |a |\d+ |two |three )?(?:(?:connecting|return|outbound|morning|evening|\w+bound) )?(?:flights?|connections?|legs?)\b"
+    r"|\bflights?\b[^.!?\n]{0,60}?\b(?:then|and|now|just|also|again|was|were|got|has been|have been|is being)"
+    r"\s+(?:got\s+|just\s+)?(?:cancell?ed|rescheduled|retimed)\b",
     _I,
 )
 # The customer's own request: asked, wanted or tried, in a question ("could you cancel", "is it
