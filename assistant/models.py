@@ -137,6 +137,9 @@ class Situation(BaseModel):
     snacks on board)."""
     shipment: bool = False
     """The email speaks of a delivery, parcel, courier or tracking."""
+    journey_delay: bool = False
+    """A flight, train or other journey ran late (no parcel in it): poor service, by the
+    labelling guide, and answered with delay care."""
     tried: list[str] = Field(default_factory=list)
     """What the customer says they already tried, as written."""
     problem: str | None = None

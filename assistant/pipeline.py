@@ -18,6 +18,7 @@ from .classify import classify_offline
 from .classify.situation import asks_for_remedy, read_situation
 from .commitments import find_commitments
 from .config import Settings, data_dir, load_settings
+from .draft.offline import answered_as
 from .errors import BadAnswerError, InputError
 from .intake.facts import amounts_in, extract_facts
 from .knowledge import Retrieved
@@ -68,7 +69,10 @@ class Assistant:
         situation = classification.situation
         text = "\n".join(filter(None, [email.subject, email.body]))
         # A saved reply is for a category it names; an uncertain category gets none.
-        category = "other" if situation.uncertain else classification.category.value
+        business = self.settings.company.business
+        category = (
+            "other" if situation.uncertain else answered_as(self.prompts, classification, business)
+        )
         # "Can you sort it out?" is answered by the remedy the draft offers, not by an article.
         questions = [q for q in situation.questions if not asks_for_remedy(q)]
         return knowledge.retrieve(base, text, questions, category)

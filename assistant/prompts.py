@@ -53,10 +53,13 @@ class Prompts:
                 f"The template {exc.name or name} line {exc.lineno}: {exc.message}."
             ) from None
 
+    def has(self, name: str) -> bool:
+        return (self.folder / name).is_file()
+
     def first(self, *names: str) -> str:
         """The first of `names` that exists: a business's own template, then the general one."""
         for name in names:
-            if (self.folder / name).is_file():
+            if self.has(name):
                 return name
         raise TemplateError(f"None of the templates {', '.join(names)} is in {self.folder}.")
 

@@ -156,3 +156,25 @@ def test_an_airline_does_not_contradict_a_customer_who_changed_the_flight() -> N
     )
     assert "not yours" not in unsaid.reply and "we cancelled" not in unsaid.reply
     assert "Getting you there is our job" in unsaid.reply
+
+
+def test_a_late_flight_is_poor_service_answered_with_delay_care() -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "airline" / "assistant.toml")
+    late = helper.draft("American Airlines 2279 delayed more than two hours now!")
+    assert late.classification.category is assistant.Category.poor_service
+    assert "your flight was delayed" in late.reply and "compensation" in late.reply
+    assert "owned the delay" in late.meta_goal
+    # Someone's manner at fault is answered as that, delay or not.
+    rude = helper.draft("The gate agent was rude to me when our flight was delayed.")
+    assert "treated you that way" in rude.reply and "was delayed" not in rude.reply
+    # A shop has no delay script of its own: the general one is a parcel's, so not that.
+    shop = assistant.Assistant().draft("American Airlines 2279 delayed more than two hours now!")
+    assert "parcel" not in shop.reply and "courier" not in shop.reply
+
+
+def test_a_late_flight_is_answered_from_the_delay_article() -> None:
+    helper = assistant.Assistant.from_config(ROOT / "examples" / "airline" / "assistant.toml")
+    text = (ROOT / "examples" / "airline" / "emails" / "04-delayed-flight.txt").read_text()
+    result = helper.draft(text)
+    assert result.classification.category is assistant.Category.poor_service
+    assert "skyline-air.example/help/disruption" in result.reply

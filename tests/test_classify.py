@@ -136,6 +136,13 @@ def test_facts_travel_with_the_classification() -> None:
             Category.billing_error,
         ),
         ("My broadband speed is 8Mbps when I pay for 500.", Category.damaged_or_defective),
+        # A late journey is poor service by the labelling guide; a late parcel or bag is not.
+        ("American Airlines 2279 delayed more than two hours now!", Category.poor_service),
+        ("Ugh, 3 hour delay from LAX and no notice until after boarding.", Category.poor_service),
+        ("My train was 40 minutes late again this morning.", Category.poor_service),
+        ("Yet another delay. So tired of this.", Category.poor_service),
+        ("My order has been delayed twice now.", Category.shipping_delay),
+        ("The delivery is running late and the tracking hasn't moved.", Category.shipping_delay),
     ],
 )
 def test_a_complaint_is_known_by_what_happened(text: str, category: Category) -> None:

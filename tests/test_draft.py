@@ -124,7 +124,7 @@ def test_a_cancellation_that_happened_is_put_right_not_offered_again(email: str)
     reply = assistant.draft(email).reply
     assert "I can cancel" not in reply and "I'll cancel" not in reply
     assert "change you asked for" not in reply
-    assert "back through at no extra cost" in reply
+    assert "at no extra cost" in reply and "back through" in reply
 
 
 def test_noise_cancelling_headphones_are_a_fault_not_a_cancellation() -> None:

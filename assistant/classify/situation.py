@@ -93,6 +93,45 @@ _SHIPMENT = re.compile(
     r"arrive|hasn.?t arrived|never came|in the post|on my doorstep|left at)\b",
     _I,
 )
+# A journey that ran late: the labelling guide's poor service ("flight delays belong to
+# poor_service unless it is about a parcel"), answered with delay care, not a courier's excuse.
+_JOURNEY = (
+    r"(?:flights?|planes?|aircraft|airports?|airlines?|fly|flying|flew|departures?|take-?off|"
+    r"boarding|trains?|bus|coach|ferry|connections?|layover|tarmac|pilots?|crew|"
+    r"(?-i:[A-Z]{2}) ?\d{2,4}|#?(?-i:[A-Z]{3}))"  # a flight number ("AA 1311"), an airport code
+)
+_LATE = r"(?:delay\w*|late|behind schedule|hours? (?:wait|on the tarmac)|sat on the tarmac)"
+# A slow answer is poor service too: "sorry for the delay in our reply".
+_SLOW_ANSWER = (
+    r"|\bdelay\w* (?:in|with|to) (?:your |our |my |the |a )?(?:reply|replies|response|answer)\b"
+)
+_JOURNEY_DELAY = re.compile(
+    rf"\b{_JOURNEY}\b[^.!?\n]{{0,60}}?\b{_LATE}\b|\b{_LATE}\b[^.!?\n]{{0,40}}?\b{_JOURNEY}\b"
+    + _SLOW_ANSWER,
+    _I,
+)
+# Something sent: a parcel or order, or a checked bag (a delayed bag is a missing bag's matter).
+_PARCEL = re.compile(
+    r"\b(?:parcels?|packages?|couriers?|deliver(?:y|ies|ed)|shipping|shipped|shipment|tracking|"
+    r"dispatch(?:ed)?|postman|orders?|bags?|baggage|luggage|suitcases?)\b",
+    _I,
+)
+
+
+_DELAY = re.compile(r"\bdelay(?:s|ed)?\b", _I)
+
+
+def journey_delay(text: str) -> str | None:
+    """The words saying a flight, train or other journey ran late (or an answer was slow), when
+    no parcel is in it. A bare "delay" with no parcel, order or delivery named is a journey's too:
+    a late parcel is named ("my order", "the delivery"), and of the training complaints whose
+    delay words named nothing, nearly all were late flights."""
+    if _PARCEL.search(text):
+        return None
+    found = _JOURNEY_DELAY.search(text) or _DELAY.search(text)
+    return found.group(0) if found else None
+
+
 _NOW = re.compile(
     r"\b(?:right now|on board|onboard|"
     r"(?:i.?m|i am|we.?re|we are|still|now|sitting|waiting|standing|stuck) at the (?:airport|gate|terminal|desk|counter|station)|"
@@ -357,6 +396,7 @@ def read_situation(email: Email, classification: Classification) -> Situation:
         missed_visit=bool(_MISSED_VISIT.search(text)),
         staff_conduct=bool(_STAFF_CONDUCT.search(text)),
         shipment=bool(_SHIPMENT.search(text)),
+        journey_delay=journey_delay(text) is not None,
         tried=list(dict.fromkeys(m.group(0).strip(" ,") for m in _TRIED.finditer(body)))[:3],
         problem=_problem(text, anchor),
         deadline=_deadline(text),

@@ -242,25 +242,41 @@ def playbook_vars(
     }
 
 
+def answered_as(prompts: Prompts, classification: Classification, business: str) -> str:
+    """The category whose script, playbook and saved replies answer this complaint: its own,
+    except that a late flight (poor service, by the labelling guide) is answered with the
+    business's own delay script where it has one (delay care, what we pay back), unless
+    someone's manner was at fault. The general delay script is a parcel's, so never that."""
+    situation = classification.situation
+    delay = Category.shipping_delay.value
+    if (
+        classification.category is Category.poor_service
+        and situation.journey_delay
+        and not situation.staff_conduct
+        and prompts.has(f"offline/{business}/{delay}.txt.j2")
+    ):
+        return delay
+    return classification.category.value
+
+
 def playbook(prompts: Prompts, classification: Classification, settings: Settings) -> str:
     """The playbook for this business and category, or the general one."""
-    category = classification.category.value
-    return prompts.first(
-        f"playbooks/{settings.company.business}/{category}.md.j2", f"playbooks/{category}.md.j2"
-    )
+    business = settings.company.business
+    category = answered_as(prompts, classification, business)
+    return prompts.first(f"playbooks/{business}/{category}.md.j2", f"playbooks/{category}.md.j2")
 
 
 def reply_template(prompts: Prompts, classification: Classification, settings: Settings) -> str:
     """The reply parts for this email: by kind for what is not a complaint, the general reply
     where the category is uncertain, else by business and category with the general fallback."""
     situation = classification.situation
+    business = settings.company.business
     if situation.kind != "complaint":
         return f"offline/kinds/{situation.kind}.txt.j2"
     if situation.bereavement and classification.category in _PAPERWORK:
         part = "bereavement"
     else:
-        part = "other" if situation.uncertain else classification.category.value
-    business = settings.company.business
+        part = "other" if situation.uncertain else answered_as(prompts, classification, business)
     return prompts.first(f"offline/{business}/{part}.txt.j2", f"offline/{part}.txt.j2")
 
 
