@@ -226,6 +226,13 @@ SIGNAL_PHRASES = [
     ),
     (Signal.safety_issue, "My son's inhaler and medicine were in the lost bag."),
     (Signal.safety_issue, "The driver threatened me when I asked him to slow down."),
+    (Signal.repeat_contact, "I've sent 4 emails about this and heard nothing."),
+    (Signal.repeat_contact, "I've phoned your helpline three times this week."),
+    (Signal.repeat_contact, "I've been passed between 3 different departments."),
+    (Signal.repeat_contact, "This is the third time I've had to write about my refund."),
+    (Signal.repeat_contact, "I wrote on the 3rd, the 9th and the 14th."),
+    (Signal.repeat_contact, "My emails have gone unanswered since March."),
+    (Signal.repeat_contact, "Nobody has replied to my complaint."),
 ]
 NOT_SIGNALS = [
     (Signal.churn_threat, "I'm thinking of switching to you from my current provider."),
@@ -255,6 +262,11 @@ NOT_SIGNALS = [
     (Signal.safety_issue, "They threatened us with a late fee."),
     (Signal.safety_issue, "Do you offer medical emergency refunds on tickets?"),
     (Signal.safety_issue, "I'm a doctor and I work nights, so morning delivery is no good."),
+    (Signal.repeat_contact, "I tried three times to log in and it failed every time."),
+    (Signal.repeat_contact, "There were 12 people ahead of me at the bag desk."),
+    (Signal.repeat_contact, "You charged me 7 times for the same order."),
+    (Signal.repeat_contact, "No one was at the gate to help my dad."),
+    (Signal.repeat_contact, "For the past few days the app crashes on start."),
 ]
 
 
