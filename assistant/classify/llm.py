@@ -14,16 +14,17 @@ from ..llm import Exchange, LLMClient
 from ..models import Category, Classification, Cue, Email, Sentiment, Signal, Urgency
 from ..prompts import Prompts
 
+# As the training corpus's labelling guide draws the lines (a late flight is poor service).
 CATEGORY_MEANINGS = {
-    "lost_or_missing": "a parcel or item that never arrived, or part of an order missing",
-    "damaged_or_defective": "arrived broken, stopped working, or poor quality",
-    "wrong_item_or_size": "the wrong item, or the wrong size or fit",
+    "lost_or_missing": "a parcel, item or bag that never arrived or was lost, or part of an order missing",
+    "damaged_or_defective": "arrived broken, stopped working, poor quality, or a service outage",
+    "wrong_item_or_size": "the wrong item, size, ticket, meal or suitcase",
     "how_to_or_usage": "how to use or set up something, or it seems not to work as expected",
-    "shipping_delay": "an order that is late or not yet shipped",
-    "cancellation_or_order_change": "cancel or change an order, booking or subscription",
+    "shipping_delay": "an order or parcel that is late or not yet shipped (not a late flight)",
+    "cancellation_or_order_change": "cancel, change or rebook an order, booking or subscription, or a flight we cancelled",
     "refund_or_return": "a refund or return not received, refused or slow; an exchange",
     "billing_error": "a wrong, double or unauthorised charge",
-    "poor_service": "rude or unhelpful staff, long holds, being passed around",
+    "poor_service": "rude or unhelpful staff, long holds, no reply, a late flight or train, a bad experience with nothing more specific",
     "account_or_access": "cannot log in, locked out, hacked account",
     "other": "anything else",
 }
