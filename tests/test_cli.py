@@ -186,3 +186,19 @@ def test_lint_with_the_complaint_sees_a_reply_that_contradicts_it(tmp_path: Path
     assert "doubt-contradicts-customer" in {f["rule"] for f in json.loads(r.out)["findings"]}
     missing = run_cli("lint", "--email", str(tmp_path / "nope.txt"), str(reply))
     assert missing.code == 2 and "Traceback" not in missing.err
+
+
+@pytest.mark.parametrize(("apps", "code"), [("[]", 1), ('["WhatsApp"]', 0)])
+def test_lint_allows_only_the_chat_apps_the_config_lists(
+    tmp_path: Path, apps: str, code: int
+) -> None:
+    config = tmp_path / "assistant.toml"
+    config.write_text(f"[company]\nmessaging = {apps}\n[lint]\nmodel = false\n")
+    reply = (
+        b"Hi Ann,\n\nI'm so sorry the lamp arrived broken. Message us on WhatsApp and I'll "
+        b"send a new one today.\n\nSam"
+    )
+    r = run_cli("--config", str(config), "lint", "--format", "json", "-", stdin=reply)
+    assert r.code == code, r.err
+    found = {f["rule"] for f in json.loads(r.out)["findings"]}
+    assert ("unlisted-messaging" in found) is (code == 1)

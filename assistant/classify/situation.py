@@ -87,9 +87,13 @@ _ABOUT: list[tuple[About, re.Pattern[str]]] = [
     ),
     ("order", re.compile(r"\b(?:orders?|ordered|purchase[ds]?|bought)\b", _I)),
 ]
+# Words for something sent to the customer; a shipment adds how it travels and arrives.
+_SENT = (
+    r"parcels?|packages?|couriers?|deliver(?:y|ies|ed)|shipping|shipped|shipment|tracking|"
+    r"dispatch(?:ed)?|postman"
+)
 _SHIPMENT = re.compile(
-    r"\b(?:parcels?|packages?|couriers?|deliver(?:y|ies|ed)|shipping|shipped|shipment|tracking|"
-    r"dispatch(?:ed)?|postman|post office|ups|fedex|dhl|usps|royal mail|hermes|evri|arrived|"
+    rf"\b(?:{_SENT}|post office|ups|fedex|dhl|usps|royal mail|hermes|evri|arrived|"
     r"arrive|hasn.?t arrived|never came|in the post|on my doorstep|left at)\b",
     _I,
 )
@@ -111,11 +115,7 @@ _JOURNEY_DELAY = re.compile(
     _I,
 )
 # Something sent: a parcel or order, or a checked bag (a delayed bag is a missing bag's matter).
-_PARCEL = re.compile(
-    r"\b(?:parcels?|packages?|couriers?|deliver(?:y|ies|ed)|shipping|shipped|shipment|tracking|"
-    r"dispatch(?:ed)?|postman|orders?|bags?|baggage|luggage|suitcases?)\b",
-    _I,
-)
+_PARCEL = re.compile(rf"\b(?:{_SENT}|orders?|bags?|baggage|luggage|suitcases?)\b", _I)
 
 
 _DELAY = re.compile(r"\bdelay(?:s|ed)?\b", _I)

@@ -361,10 +361,9 @@ def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
             return True
         return digits in known.customer_digits  # theirs, said back to them
 
-    spelt = [span for span, digits in _spelt_phones(text, ctx.lowered) if not ours(digits)]
+    spans = [span for span, digits in _spelt_phones(text, ctx.lowered) if not ours(digits)]
     if not _DIGIT_RUN.search(text):
-        return spelt
-    spans = spelt
+        return spans
     # Tried only where a number can begin: a run of digits, a "+" or a "(".
     runs = digit_runs(text)
     starts = heapq.merge(runs, (m.start() for m in _PHONE_LEAD.finditer(text)))
@@ -377,12 +376,14 @@ def unlisted_phone(text: str, ctx: Context, known: Known) -> list[Span]:
     return spans
 
 
+# Chat apps a fraudster asks to be contacted on, as one word each ("whats app" is written both
+# ways). Signal is also a common word ("phone signal"), so it counts only as somewhere to be
+# messaged.
 _APPS = ("whatsapp", "telegram", "wechat", "viber", "discord", "snapchat", "kik", "threema",
          "wickr", "icq", "signal")  # fmt: skip
-# Chat apps a fraudster asks to be contacted on. Signal is also a common word ("phone signal"),
-# so it counts only as somewhere to be messaged.
+_PLAIN_APPS = "|".join(a for a in _APPS if a not in ("whatsapp", "signal"))
 _MESSAGING = WordRegex(
-    r"\b(?:telegram|whats ?app|wechat|viber|discord|snapchat|kik|threema|wickr|icq|"
+    rf"\b(?:whats ?app|{_PLAIN_APPS}|"
     r"(?:on|via|over|through|using|download|install|add (?:me|us|him|her)) signal(?! strength| bars?"
     r"| drops?| is| was| in| at| quality| coverage| booster)|signal (?:app|messenger|chat))\b"
 )
