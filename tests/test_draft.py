@@ -127,6 +127,11 @@ def test_a_cancellation_that_happened_is_put_right_not_offered_again(email: str)
     assert "at no extra cost" in reply and "back through" in reply
 
 
+def test_a_cancelled_flight_is_not_called_an_order_by_a_shop() -> None:
+    reply = assistant.draft("Cancelled flight 5 minutes before take off. Now what?").reply
+    assert "we cancelled your flight" in reply and "your order" not in reply
+
+
 def test_noise_cancelling_headphones_are_a_fault_not_a_cancellation() -> None:
     result = assistant.draft("My noise-cancelling headphones stopped charging after a month.")
     assert result.classification.category.value == "damaged_or_defective"

@@ -192,6 +192,11 @@ def playbook_vars(
         if reference and thing == business.case
         else f"your {thing}{ref}",
         "your_case": f"your {business.case} {reference}" if reference else f"your {business.case}",
+        # What we cancelled or changed: the flight or booking the email names, whatever the
+        # business calls its cases ("we cancelled your order" to a cancelled flight is wrong).
+        "your_plan": f"your {thing}{ref}"
+        if situation.about in ("flight", "booking") and thing != business.case
+        else (f"your {business.case} {reference}" if reference else f"your {business.case}"),
         "problem": situation.problem,
         "amount": situation.amount,
         "deadline": second_person(situation.deadline) if situation.deadline else None,
