@@ -152,18 +152,33 @@ class Assistant:
         )
 
     # lint
-    def lint(self, text: str, *, email: Text | None = None, exempt: bool = True) -> LintReport:
+    def lint(
+        self,
+        text: str,
+        *,
+        email: Text | None = None,
+        exempt: bool = True,
+        drafted: bool = False,
+    ) -> LintReport:
         """`email` is the complaint the reply answers (text, bytes or a parsed Email).
-        `exempt=False` for a drafted reply: a model's quotations and markers exempt nothing."""
+        `exempt=False` for a model's reply: its quotations and markers exempt nothing.
+        `drafted=True` for a draft under review, as drafted or edited: the approval gate holds
+        it to the company profile's links and numbers, which in the agent's own reply only warn."""
         email = self.read(email) if email is not None else None
         allowed = amounts_in(email.body) if email else frozenset()
         return self.linter.lint(
-            text, allowed_amounts=allowed, email=email.body if email else None, exempt=exempt
+            text,
+            allowed_amounts=allowed,
+            email=email.body if email else None,
+            exempt=exempt,
+            drafted=drafted,
         )
 
-    async def alint(self, text: str, *, email: Text | None = None) -> LintReport:
+    async def alint(
+        self, text: str, *, email: Text | None = None, drafted: bool = False
+    ) -> LintReport:
         """`lint` in a worker thread: an event loop serving others is never held up."""
-        return await asyncio.to_thread(self.lint, text, email=email)
+        return await asyncio.to_thread(self.lint, text, email=email, drafted=drafted)
 
     # draft
     def draft(self, source: Text, *, stream: StreamSink | None = None) -> DraftResult:
@@ -181,7 +196,7 @@ class Assistant:
 
         def lint_backend_reply(reply: str) -> LintReport:
             # Lint what the agent will read; send findings back in the backend's (redacted) words.
-            report = self.lint(redaction.restore(reply), email=email, exempt=exempt)
+            report = self.lint(redaction.restore(reply), email=email, exempt=exempt, drafted=True)
             if not redaction.active:
                 return report
             return LintReport(
@@ -203,7 +218,11 @@ class Assistant:
             knowledge=self.retrieve(outgoing, hint),
         )
         reply = redaction.restore(drafted.reply)
-        lint = self.lint(reply, email=email, exempt=exempt) if redaction.active else drafted.lint
+        lint = (
+            self.lint(reply, email=email, exempt=exempt, drafted=True)
+            if redaction.active
+            else drafted.lint
+        )
         usage = drafted.usage
         notes = list(drafted.notes)
         if self.settings.lint.judge:
@@ -261,7 +280,7 @@ class Assistant:
             result,
             agent or self.settings.agent or default_agent(),
             self.audit,
-            lint=lambda reply: self.lint(reply, email=result.email),
+            lint=lambda reply: self.lint(reply, email=result.email, drafted=True),
             redraft=lambda stream: self.draft(result.email, stream=stream),
         )
 

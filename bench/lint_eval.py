@@ -106,22 +106,25 @@ def main() -> None:
             f"{label:<12} {p:>9.3f} {r:>7.3f} {f1:>6.3f}  {low:>4.2f}-{high:<4.2f}   "
             f"{c['tp']:>3} {c['fp']:>3} {c['fn']:>3} {c['tn']:>3}"
         )
-    # A good reply is blocked by its tone (a rule or the model judging it) or by the gate: a
-    # phone number or link not in the company profile, which these companies' own replies give.
+    # A good reply is blocked by its tone (a rule or the model judging it) or by the gate. These
+    # are the companies' own replies, linted as an agent's own words: a phone number or link the
+    # bench's profile lacks is a warning to check it, and blocks only a draft under review.
     gate = {r.id for r in builtin_rules() if r.gate}
-    by_tone = by_gate = 0
+    by_tone = by_gate = checked = 0
     for row in rows:
         if any(row[label] for label in LABELS):
             continue
-        errors = linter.lint(row["text"], email=row.get("in_reply_to_text")).errors()
+        findings = linter.lint(row["text"], email=row.get("in_reply_to_text")).findings
+        errors = [f for f in findings if f.severity == "error"]
         if any(f.rule not in gate for f in errors):
             by_tone += 1
         elif errors:
             by_gate += 1
+        checked += any(f.rule in gate and f.severity == "warning" for f in findings)
     print(
         f"good replies blocked (an error finding on a reply with no label): {by_tone + by_gate}: "
-        f"{by_tone} by their tone, {by_gate} only by the gate (a number or link not in the "
-        "profile the bench lints with)"
+        f"{by_tone} by their tone, {by_gate} by the gate; {checked} more carry a warning to check "
+        "a number or link the bench's profile lacks (an error in a draft under review)"
     )
     meta = tone_model().meta
     print("on the training corpus, reply level (the model cross-validated, 5 folds):")

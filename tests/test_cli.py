@@ -188,9 +188,9 @@ def test_lint_with_the_complaint_sees_a_reply_that_contradicts_it(tmp_path: Path
     assert missing.code == 2 and "Traceback" not in missing.err
 
 
-@pytest.mark.parametrize(("apps", "code"), [("[]", 1), ('["WhatsApp"]', 0)])
+@pytest.mark.parametrize(("apps", "severity"), [("[]", "warning"), ('["WhatsApp"]', None)])
 def test_lint_allows_only_the_chat_apps_the_config_lists(
-    tmp_path: Path, apps: str, code: int
+    tmp_path: Path, apps: str, severity: str | None
 ) -> None:
     config = tmp_path / "assistant.toml"
     config.write_text(f"[company]\nmessaging = {apps}\n[lint]\nmodel = false\n")
@@ -199,6 +199,7 @@ def test_lint_allows_only_the_chat_apps_the_config_lists(
         b"send a new one today.\n\nSam"
     )
     r = run_cli("--config", str(config), "lint", "--format", "json", "-", stdin=reply)
-    assert r.code == code, r.err
-    found = {f["rule"] for f in json.loads(r.out)["findings"]}
-    assert ("unlisted-messaging" in found) is (code == 1)
+    # The agent wrote this reply: a channel the profile lacks is theirs to check, not a block.
+    assert r.code == 0, r.err
+    found = {f["rule"]: f["severity"] for f in json.loads(r.out)["findings"]}
+    assert found.get("unlisted-messaging") == severity

@@ -76,6 +76,20 @@ def test_an_edited_reply_is_linted_and_refused_without_override(
     assert {f.rule for f in record.findings} >= {"doubt-our-records"}
 
 
+def test_a_number_the_profile_lacks_warns_the_agent_and_blocks_a_draft(
+    helper: assistant.Assistant,
+) -> None:
+    result = _result(helper)
+    reply = result.reply + "\n\nOr call our baggage desk on 1-888-907-0345 any time."
+    # The agent's own reply: they may know the number, so it is theirs to check.
+    own = helper.lint(reply, email=result.email)
+    assert [f.severity for f in own.findings if f.rule == "unlisted-phone"] == ["warning"]
+    # The same words in a draft under review may be a model handed an email's number: blocked.
+    with pytest.raises(ApprovalError, match="unlisted-phone"):
+        helper.approve(result, reply=reply, confirmed=result.commitments)
+    assert helper.history(decision="pending")[0].final_reply == reply
+
+
 def test_dismissed_findings_keep_their_reasons(helper: assistant.Assistant) -> None:
     result = _result(helper)
     review = helper.review(result)

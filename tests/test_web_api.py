@@ -351,3 +351,19 @@ def test_lint_reads_a_given_complaint_when_no_draft_is_open(client: TestClient) 
     assert "doubt-contradicts-customer" not in {f["rule"] for f in alone["findings"]}
     assert "doubt-contradicts-customer" in {f["rule"] for f in beside["findings"]}
     assert client.post("/api/lint", json={"text": reply, "email": " "}).status_code == 400
+
+
+def test_live_relint_of_a_draft_holds_it_to_the_gate_as_approval_will(client: TestClient) -> None:
+    data = _draft(client)
+    reply = data["result"]["reply"] + "\n\nOr call our returns desk on 1-888-907-0345."
+
+    def phone_severity(body: dict) -> list[str]:  # type: ignore[type-arg]
+        found = client.post("/api/lint", json=body).json()["findings"]
+        return [f["severity"] for f in found if f["rule"] == "unlisted-phone"]
+
+    # The page re-lints the draft under review: the button it disables is the one approval
+    # would refuse. A reply the agent pastes on its own only warns.
+    assert phone_severity({"text": reply, "record_id": data["record_id"]}) == ["error"]
+    assert phone_severity({"text": reply}) == ["warning"]
+    refused = client.post("/api/approve", json={"record_id": data["record_id"], "reply": reply})
+    assert refused.status_code == 409

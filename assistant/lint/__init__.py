@@ -66,11 +66,14 @@ class Linter:
         allowed_amounts: frozenset[float] = frozenset(),
         email: str | None = None,
         exempt: bool = True,
+        drafted: bool = False,
     ) -> LintReport:
         """`email` is the customer's message the reply answers: the tone model reads each
         sentence beside it, so a reply that contradicts or doubts the customer is seen.
         `exempt=False` for text a model wrote: its quotations and lint-ignore markers exempt
-        nothing. Gate rules (links, numbers, money, card details) never honour them."""
+        nothing. Gate rules (links, numbers, money, card details) never honour them.
+        `drafted=True` for a draft under review (as drafted or as edited): a link or number the
+        profile lacks is an error there, and only a warning in a reply the agent wrote."""
         normal = _straight(text)
         lowered = normal.lower()
         # A few characters change length when lowered; then offsets would drift, so match as is.
@@ -143,7 +146,16 @@ class Linter:
                     found.append(
                         self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
                     )
+        if not drafted:
+            found = [self._in_own_words(f) for f in found]
         return LintReport(findings=_dedupe(found))
+
+    def _in_own_words(self, finding: Finding) -> Finding:
+        compiled = self._compiled.get(finding.rule)
+        relaxed = compiled.rule.own_words_severity if compiled is not None else None
+        if relaxed is None or finding.rule in self._severity:
+            return finding
+        return finding.model_copy(update={"severity": relaxed})
 
     def _model_findings(
         self, text: str, ctx: Context, email: str | None, found: list[Finding]

@@ -59,6 +59,9 @@ class Rule(BaseModel):
     """Part of the approval gate (links, numbers, money, card details, our prompt): read through
     look-alike and hidden characters, and no quotation, history or lint-ignore marker exempts
     text from it; a model tricked into a payload cannot hide it in a quote."""
+    own_words_severity: Severity | None = None
+    """The severity in a reply the agent wrote (not a draft under review): an agent may give a
+    number or link the profile lacks, and should check it; a model may have been handed it."""
     email: str | None = None
     """The customer's email the examples answer (the situation checks need one)."""
     business: str | None = None

@@ -273,8 +273,9 @@ def create_app(
         within_limit(body.text)
         open_review = reviews.get(body.record_id) if body.record_id else None
         email: Text | None = open_review.result.email if open_review is not None else body.email
-        # In a worker thread: a long reply must not hold up every other request.
-        report = await assistant.alint(body.text, email=email)
+        # In a worker thread: a long reply must not hold up every other request. A draft under
+        # review is held to the approval gate, as its approval will be.
+        report = await assistant.alint(body.text, email=email, drafted=open_review is not None)
         return Response(report.model_dump_json(), media_type="application/json")
 
     @app.post("/api/commitments", response_model=list[Commitment], responses=responses)
