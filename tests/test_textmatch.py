@@ -259,6 +259,28 @@ def test_spelt_out_maps_each_word_back_to_what_was_written(
     assert where[len(reading)] == len(text)
 
 
+_WORDS_AND_CONTRACTIONS = [
+    "we're", "aren't", "can't", "WON'T", "it's", "John's", "I'd", "'quoted'", "O'Neil",
+    "rock'n'roll", "y'all", "été'd", "sorry", "the", "x", ".", "\n",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS_AND_CONTRACTIONS), max_size=30))
+def test_a_reply_thick_with_contractions_is_spelt_out_as_a_sparse_one_is(
+    words: list[str],
+) -> None:
+    # Dense text is cut in one split; sparse text word by word. Padded with plain words, the
+    # same contractions take the other path: both must read and map alike.
+    dense = " ".join(words)
+    sparse = dense + " " + "plain " * (40 * len(dense) + 1)
+    a, b = spelt_out(dense), spelt_out(sparse)
+    assert (a is None) is (b is None)
+    if a is not None and b is not None:
+        assert b[0].startswith(a[0])
+        assert [a[1][i] for i in range(len(a[0]) + 1)] == [b[1][i] for i in range(len(a[0]) + 1)]
+
+
 def test_by_sentence_keeps_a_dotted_address_in_one_piece() -> None:
     text = "Thanks. Write to claims\u200b@evil.example today. Bye"
     reading, where = by_sentence(text, unmasked, unmask_marks(text))
