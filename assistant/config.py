@@ -44,6 +44,8 @@ class Policy(_Strict):
     refund_requires_return: bool = False
     reship_lost_parcels: bool = True
     max_goodwill_credit: float = Field(default=50.0, ge=0)
+    max_discount_percent: float = Field(default=25.0, ge=0, le=100)
+    """The largest percentage off a reply may offer ("10% off your next order")."""
     currency: str = "$"
     return_window_days: int = Field(default=30, ge=0)
     replacement_dispatch: str = "today"

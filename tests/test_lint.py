@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import assistant
-from assistant import LintSettings, Settings
+from assistant import LintSettings, Policy, Settings
 from assistant.lint import Linter, strip_markers
 
 # The seed phrases every complaint-handling guide warns about, and their rule families.
@@ -234,3 +234,10 @@ def test_a_chat_app_is_allowed_only_when_the_company_answers_on_it(
     reply = "Hi,\n\nI'm so sorry. Message us on Whats App and I'll sort the refund today.\n\nSam"
     result = assistant.Assistant(settings).lint(reply)
     assert any(f.rule == "unlisted-messaging" for f in result.findings) is blocked
+
+
+@pytest.mark.parametrize(("limit", "flagged"), [(25, True), (50, False)])
+def test_the_discount_a_reply_may_offer_is_the_policys(limit: float, flagged: bool) -> None:
+    settings = Settings(policy=Policy(max_discount_percent=limit))
+    report = Linter(settings).lint("I'm so sorry. Take forty percent off your next order.")
+    assert ("over-policy-discount" in {f.rule for f in report.errors()}) is flagged

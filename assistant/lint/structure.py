@@ -242,6 +242,41 @@ def over_policy_promise(text: str, ctx: Context, known: Known) -> list[Span]:
     return spans
 
 
+# A percentage off, in figures or words: "60% off", "fifty percent off your next order", "a 40%
+# discount", "a discount of 30%", "35% refund on every order". At most a few words make a
+# percentage ("twenty five"), so no start is tried against more than a few.
+_PERCENT_WORD = "|".join([*_UNITS, *_TENS, "hundred"])
+
+
+def _percent(name: str) -> str:
+    return (
+        rf"(?P<{name}>\d{{1,3}}(?:\.\d+)?|(?:(?:{_PERCENT_WORD})[\s-]){{0,3}}(?:{_PERCENT_WORD}))"
+        r" ?(?:%|per ?cent)"
+    )
+
+
+_DISCOUNT = WordRegex(
+    rf"\b{_percent('figure')} (?:off|discount|reduction|refund on (?:all|every|future))\b"
+    rf"|\bdiscount of {_percent('after')}"
+)
+_DISCOUNT_ANY_CASE = re.compile(_DISCOUNT.pattern, re.I)
+
+
+def over_policy_discount(text: str, ctx: Context, known: Known) -> list[Span]:
+    """A percentage off beyond the policy's: a discount is money, and a model talked into "90%
+    off everything" gives it away as surely as a credit."""
+    if "%" not in text and "cent" not in ctx.lowered:
+        return []
+    limit = known.policy.max_discount_percent
+    spans = []
+    for m in _lowered_matches(_DISCOUNT, _DISCOUNT_ANY_CASE, text, ctx.lowered):
+        figure = m.group("figure") or m.group("after")
+        value = float(figure) if figure[0].isdigit() else _spoken(figure)
+        if value is not None and value > limit:
+            spans.append(m.span())
+    return spans
+
+
 def refund_without_return(text: str, ctx: Context, known: Known) -> list[Span]:
     if not known.policy.refund_requires_return:
         return []
@@ -737,6 +772,7 @@ CHECKS: dict[str, Callable[[str, Context, Known], list[Span]]] = {
     "no-next-step": _missing("next-step", "next-step-number"),
     "no-acknowledgment": _missing("acknowledgment"),
     "over-policy-promise": over_policy_promise,
+    "over-policy-discount": over_policy_discount,
     "refund-without-return": refund_without_return,
     "situation-shipping": situation_shipping,
     "situation-cancel-request": situation_cancel_request,
