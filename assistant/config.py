@@ -35,7 +35,8 @@ class CompanyProfile(_Strict):
     support_email: str | None = None
     phone: str | None = None
     messaging: list[str] = []
-    """Chat apps the company answers customers on ("WhatsApp"); a reply may name only these."""
+    """Chat apps and handles the company answers customers on ("WhatsApp", "@NorthwindHelp"); a
+    reply may name only these."""
 
 
 class Policy(_Strict):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import assistant
-from assistant import LintSettings, Policy, Settings
+from assistant import CompanyProfile, LintSettings, Policy, Settings
 from assistant.lint import Linter, strip_markers
 
 # The seed phrases every complaint-handling guide warns about, and their rule families.
@@ -241,3 +241,12 @@ def test_the_discount_a_reply_may_offer_is_the_policys(limit: float, flagged: bo
     settings = Settings(policy=Policy(max_discount_percent=limit))
     report = Linter(settings).lint("I'm so sorry. Take forty percent off your next order.")
     assert ("over-policy-discount" in {f.rule for f in report.errors()}) is flagged
+
+
+@pytest.mark.parametrize(("messaging", "flagged"), [([], True), (["@NorthwindHelp"], False)])
+def test_a_handle_is_ours_only_when_the_profile_lists_it(
+    messaging: list[str], flagged: bool
+) -> None:
+    settings = Settings(company=CompanyProfile(messaging=messaging))
+    report = Linter(settings).lint("I'm sorry. DM @northwindhelp and I'll sort it today.")
+    assert ("unlisted-messaging" in {f.rule for f in report.findings}) is flagged

@@ -144,18 +144,11 @@ class Linter:
             for start, end in dict.fromkeys(spans):
                 if rule.gate or not ctx.is_suppressed(rule.id, start):
                     found.append(
-                        self._finding(rule, text, ctx, start, end, rule.suggestion, "structure")
+                        self._finding(
+                            rule, text, ctx, start, end, rule.suggestion, "structure", drafted
+                        )
                     )
-        if not drafted:
-            found = [self._in_own_words(f) for f in found]
         return LintReport(findings=_dedupe(found))
-
-    def _in_own_words(self, finding: Finding) -> Finding:
-        compiled = self._compiled.get(finding.rule)
-        relaxed = compiled.rule.own_words_severity if compiled is not None else None
-        if relaxed is None or finding.rule in self._severity:
-            return finding
-        return finding.model_copy(update={"severity": relaxed})
 
     def _model_findings(
         self, text: str, ctx: Context, email: str | None, found: list[Finding]
@@ -250,12 +243,17 @@ class Linter:
         end: int,
         suggestion: str | None,
         layer: Layer,
+        drafted: bool = True,
     ) -> Finding:
+        severity = self._severity.get(rule.id)
+        if severity is None:
+            relaxed = None if drafted else rule.own_words_severity
+            severity = relaxed or rule.severity
         line, column = ctx.line_col(start)
         return Finding(
             rule=rule.id,
             category=rule.category,
-            severity=self._severity.get(rule.id, rule.severity),
+            severity=severity,
             start=start,
             end=end,
             text=text[start:end],

@@ -425,15 +425,24 @@ _MESSAGING = WordRegex(
 _MESSAGING_ANY_CASE = re.compile(_MESSAGING.pattern, re.I)
 
 
+# A handle on its own ("DM @refund_desk"): not an address ("help@northwind.example"), a domain
+# ("@evil.example") or a time ("@ 5pm").
+_HANDLE = re.compile(r"(?<![\w.@+-])@[A-Za-z_][A-Za-z0-9_]{1,29}\b(?![.@-]?\w)")
+
+
 def unlisted_messaging(text: str, ctx: Context, known: Known) -> list[Span]:
-    """Chat apps the company profile does not list: "message @refund_desk on Telegram" sends the
-    customer to whoever an email named, out of sight of the audit log."""
-    ours = {re.sub(r"\W", "", app.lower()) for app in known.company.messaging}
+    """Chat apps and handles the company profile does not list: "message @refund_desk on
+    Telegram" sends the customer to whoever an email named, out of sight of the audit log."""
+    listed = [re.sub(r"[^\w@]", "", entry.lower()) for entry in known.company.messaging]
+    ours = {entry for entry in listed if not entry.startswith("@")}
+    handles = {entry for entry in listed if entry.startswith("@")}
     spans = []
     for m in _lowered_matches(_MESSAGING, _MESSAGING_ANY_CASE, text, ctx.lowered):
         squashed = re.sub(r"\W", "", m.group(0).lower())
         if next(a for a in _APPS if a in squashed) not in ours:
             spans.append(m.span())
+    if "@" in text:
+        spans.extend(m.span() for m in _HANDLE.finditer(text) if m.group(0).lower() not in handles)
     return spans
 
 
