@@ -350,16 +350,23 @@ _DIGIT_WORDS = {
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }  # fmt: skip
 _DIGIT_WORD = "(?:" + "|".join(_DIGIT_WORDS) + ")"
-_SPELT_TOKEN = rf"(?:(?:double|triple) {_DIGIT_WORD}|{_DIGIT_WORD})"
+# A word or a few figures: "oh 7 7 zero, 900 double one..." mixes them so neither reading sees a
+# whole number.
+_SPELT_TOKEN = rf"(?:(?:double|triple) {_DIGIT_WORD}|{_DIGIT_WORD}|\d{{1,4}})"
 # "oh seven seven zero, nine double zero..." A number read out in words, as a model may be told
-# to write one so no digit shows; seven digits or more make it a phone number.
+# to write one so no run of digits shows; seven digits or more make it a phone number. One word
+# at least: figures alone are the digit-run check's.
 _SPELT_NUMBER = WordRegex(rf"\b{_SPELT_TOKEN}(?:[ ,-]+{_SPELT_TOKEN}){{4,}}\b")
 
 
 def _spelt_digits(words: str) -> str:
     digits = []
     times = 1
-    for word in re.findall(r"[a-z]+", words):
+    for word in re.findall(r"[a-z]+|\d+", words):
+        if word.isdigit():
+            digits.append(word * times)
+            times = 1
+            continue
         if word in ("double", "triple"):
             times = 2 if word == "double" else 3
             continue
@@ -383,6 +390,8 @@ def _lowered_matches(
 
 def _spelt_phones(text: str, lowered: str) -> Iterator[tuple[Span, str]]:
     for m in _lowered_matches(_SPELT_NUMBER, _SPELT_NUMBER_ANY_CASE, text, lowered):
+        if not re.search("[a-z]", m.group(0), re.I):
+            continue
         digits = _spelt_digits(m.group(0).lower())
         if 7 <= len(digits) <= 15:
             yield m.span(), digits
