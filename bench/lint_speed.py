@@ -113,6 +113,8 @@ def main() -> None:
         "quote marks": '"' * limit,
         "single-quoted words": " 'abc' x" * (limit // 8),
         "digits": "1" * limit,
+        "spaced digits": "1 " * (limit // 2),
+        "listed figures": "1, " * (limit // 3),
         "capitals": "ABC DEF GHI " * (limit // 12),
         "contractions": "we're " * (limit // 6),
         "defanged dots": "[.]" * (limit // 3),

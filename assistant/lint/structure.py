@@ -255,25 +255,50 @@ def _percent(name: str) -> str:
     )
 
 
-_DISCOUNT = WordRegex(
+_DISCOUNT = re.compile(
     rf"\b{_percent('figure')} (?:off|discount|reduction|refund on (?:all|every|future))\b"
     rf"|\bdiscount of {_percent('after')}"
 )
-_DISCOUNT_ANY_CASE = re.compile(_DISCOUNT.pattern, re.I)
+
+
+# Where a percentage is: the only places a discount can be, found by a literal search.
+_PERCENT_MARK = re.compile(r"%|per ?cent")
+# How far a discount reaches either side of its percent sign ("a discount of twenty five %").
+_DISCOUNT_REACH = 60
+
+
+def _one_for_one_lower(text: str) -> str:
+    """`text` lowered a character at a time, so every offset holds."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _regions(marks: Iterator[re.Match[str]], reach: int, size: int) -> Iterator[Span]:
+    """The stretches of a text within `reach` of a mark, overlapping ones joined: each character
+    is read once however thick the marks are."""
+    begin = end = -1
+    for mark in marks:
+        if mark.start() - reach > end:
+            if end >= 0:
+                yield begin, end
+            begin = max(0, mark.start() - reach)
+        end = min(size, mark.end() + reach)
+    if end >= 0:
+        yield begin, end
 
 
 def over_policy_discount(text: str, ctx: Context, known: Known) -> list[Span]:
     """A percentage off beyond the policy's: a discount is money, and a model talked into "90%
     off everything" gives it away as surely as a credit."""
-    if "%" not in text and "cent" not in ctx.lowered:
-        return []
     limit = known.policy.max_discount_percent
+    # Lowered text, whose offsets hold unless lowering changed its length ("İ").
+    lowered = ctx.lowered if len(ctx.lowered) == len(text) else _one_for_one_lower(text)
     spans = []
-    for m in _lowered_matches(_DISCOUNT, _DISCOUNT_ANY_CASE, text, ctx.lowered):
-        figure = m.group("figure") or m.group("after")
-        value = float(figure) if figure[0].isdigit() else _spoken(figure)
-        if value is not None and value > limit:
-            spans.append(m.span())
+    for begin, end in _regions(_PERCENT_MARK.finditer(lowered), _DISCOUNT_REACH, len(text)):
+        for m in _DISCOUNT.finditer(lowered, begin, end):
+            figure = m.group("figure") or m.group("after")
+            value = float(figure) if figure[0].isdigit() else _spoken(figure)
+            if value is not None and value > limit:
+                spans.append(m.span())
     return spans
 
 
