@@ -175,6 +175,13 @@ def playbook_vars(
     thing = product or _NOUNS.get(situation.about) or business.case
     reference = situation.reference
     ref = f" ({business.case} {reference})" if reference else ""
+    # "your order FK-20931", not "your order (order FK-20931)"
+    your_thing = (
+        f"your {thing} {reference}"
+        if reference and thing == business.case
+        else f"your {thing}{ref}"
+    )
+    your_case = f"your {business.case} {reference}" if reference else f"your {business.case}"
     return {
         "company": settings.company,
         "policy": policy,
@@ -187,16 +194,13 @@ def playbook_vars(
         "thing": thing,
         "reference": reference,
         "ref": ref,
-        # "your order FK-20931", not "your order (order FK-20931)"
-        "your_thing": f"your {thing} {reference}"
-        if reference and thing == business.case
-        else f"your {thing}{ref}",
-        "your_case": f"your {business.case} {reference}" if reference else f"your {business.case}",
+        "your_thing": your_thing,
+        "your_case": your_case,
         # What we cancelled or changed: the flight or booking the email names, whatever the
         # business calls its cases ("we cancelled your order" to a cancelled flight is wrong).
-        "your_plan": f"your {thing}{ref}"
+        "your_plan": your_thing
         if situation.about in ("flight", "booking") and thing != business.case
-        else (f"your {business.case} {reference}" if reference else f"your {business.case}"),
+        else your_case,
         "problem": situation.problem,
         "amount": situation.amount,
         "deadline": second_person(situation.deadline) if situation.deadline else None,

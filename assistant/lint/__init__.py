@@ -122,7 +122,9 @@ class Linter:
                     if self._excepted(self._compiled[rule.id], ctx, start, end):
                         continue
                     found.append(
-                        self._finding(rule, text, ctx, start, end, pattern.suggestion, "pattern")
+                        self._finding(
+                            rule, text, ctx, start, end, pattern.suggestion, "pattern", drafted
+                        )
                     )
         if self.semantic is not None:
             found.extend(self._semantic_findings(text, ctx, found))
@@ -243,7 +245,7 @@ class Linter:
         end: int,
         suggestion: str | None,
         layer: Layer,
-        drafted: bool = True,
+        drafted: bool,
     ) -> Finding:
         severity = self._severity.get(rule.id)
         if severity is None:

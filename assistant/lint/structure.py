@@ -255,21 +255,16 @@ def _percent(name: str) -> str:
     )
 
 
-_DISCOUNT = re.compile(
+_DISCOUNT = WordRegex(
     rf"\b{_percent('figure')} (?:off|discount|reduction|refund on (?:all|every|future))\b"
     rf"|\bdiscount of {_percent('after')}"
 )
-
-
+_DISCOUNT_ANY_CASE = re.compile(_DISCOUNT.pattern, re.I)
 # Where a percentage is: the only places a discount can be, found by a literal search.
-_PERCENT_MARK = re.compile(r"%|per ?cent")
+_PERCENT_MARK = WordRegex(r"%|per ?cent")
+_PERCENT_MARK_ANY_CASE = re.compile(_PERCENT_MARK.pattern, re.I)
 # How far a discount reaches either side of its percent sign ("a discount of twenty five %").
 _DISCOUNT_REACH = 60
-
-
-def _one_for_one_lower(text: str) -> str:
-    """`text` lowered a character at a time, so every offset holds."""
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _regions(marks: Iterator[re.Match[str]], reach: int, size: int) -> Iterator[Span]:
@@ -290,11 +285,11 @@ def over_policy_discount(text: str, ctx: Context, known: Known) -> list[Span]:
     """A percentage off beyond the policy's: a discount is money, and a model talked into "90%
     off everything" gives it away as surely as a credit."""
     limit = known.policy.max_discount_percent
-    # Lowered text, whose offsets hold unless lowering changed its length ("İ").
-    lowered = ctx.lowered if len(ctx.lowered) == len(text) else _one_for_one_lower(text)
+    marks = _lowered_matches(_PERCENT_MARK, _PERCENT_MARK_ANY_CASE, text, ctx.lowered)
     spans = []
-    for begin, end in _regions(_PERCENT_MARK.finditer(lowered), _DISCOUNT_REACH, len(text)):
-        for m in _DISCOUNT.finditer(lowered, begin, end):
+    for begin, end in _regions(marks, _DISCOUNT_REACH, len(text)):
+        found = _lowered_matches(_DISCOUNT, _DISCOUNT_ANY_CASE, text, ctx.lowered, begin, end)
+        for m in found:
             figure = m.group("figure") or m.group("after")
             value = float(figure) if figure[0].isdigit() else _spoken(figure)
             if value is not None and value > limit:
@@ -404,13 +399,20 @@ _SPELT_NUMBER_ANY_CASE = re.compile(_SPELT_NUMBER.pattern, re.I)
 
 
 def _lowered_matches(
-    fast: WordRegex, any_case: re.Pattern[str], text: str, lowered: str
+    fast: WordRegex,
+    any_case: re.Pattern[str],
+    text: str,
+    lowered: str,
+    pos: int = 0,
+    endpos: int | None = None,
 ) -> Iterator[re.Match[str]]:
-    """A lowercase pattern's matches in `text`: in the lowered text, whose offsets hold unless
-    lowering changed its length ("İ"), else case-insensitively in the text itself."""
+    """A lowercase pattern's matches in `text` (from `pos` to `endpos`): in the lowered text,
+    whose offsets hold unless lowering changed its length ("İ"), else case-insensitively in the
+    text itself."""
+    end = len(text) if endpos is None else endpos
     if len(lowered) == len(text):
-        return fast.finditer(lowered)
-    return any_case.finditer(text)
+        return fast.finditer(lowered, pos, end)
+    return any_case.finditer(text, pos, end)
 
 
 def _spelt_phones(text: str, lowered: str) -> Iterator[tuple[Span, str]]:
